@@ -1,0 +1,1 @@
+"""domain-classifier: sort marketplace listings into product domains from their titles."""

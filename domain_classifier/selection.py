@@ -1,0 +1,38 @@
+"""Choose the champion by validation macro-F1; the test split is only reported."""
+from __future__ import annotations
+
+import dataclasses
+
+from domain_classifier.params import require
+
+KNOWN_FAMILIES = ("sgd", "hgb", "xgb", "rnn", "lstm")
+
+SELECTION_METRIC = "macro_f1"
+
+
+def choose_champion(results: dict[str, dict]) -> str:
+    """`results` maps family -> {"val": {...}, "test": {...}}; ties go to the first family listed."""
+    if not results:
+        raise ValueError("no evaluated models to choose from")
+    return max(results, key=lambda family: results[family]["val"][SELECTION_METRIC])
+
+
+def champion_summary(family: str, results: dict[str, dict]) -> dict:
+    val, test = results[family]["val"], results[family]["test"]
+    return {"family": family,
+            "val_macro_f1": val["macro_f1"], "val_accuracy": val["accuracy"],
+            "test_macro_f1": test["macro_f1"], "test_accuracy": test["accuracy"],
+            "test_weighted_f1": test["weighted_f1"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateParams:
+    families: list[str] = dataclasses.field(default_factory=lambda: ["sgd"])
+
+    def check(self, where: str) -> None:
+        require(bool(self.families), f"{where}.families", "must list at least one family")
+        unknown = sorted(set(self.families) - set(KNOWN_FAMILIES))
+        require(not unknown, f"{where}.families",
+                f"has unknown family {unknown} (known: {', '.join(KNOWN_FAMILIES)})")
+        require(len(set(self.families)) == len(self.families), f"{where}.families",
+                "lists a family twice")

@@ -1,0 +1,38 @@
+"""Title normalisation shared by every model, so training and serving see the same text."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+UNICODE_FORMS = ("NFC", "NFKC", "NFD", "NFKD", "none")
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def fold_accents(text: str) -> str:
+    """Remove combining marks: 'Hidratação' -> 'Hidratacao'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize_title(text: str, unicode_form: str = "NFKC", lowercase: bool = True,
+                    strip_accents: bool = True) -> str:
+    """Normalise one title as configured in the tokenize params."""
+    if unicode_form != "none":
+        text = unicodedata.normalize(unicode_form, text)
+    if lowercase:
+        text = text.lower()
+    if strip_accents:
+        text = fold_accents(text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def dedup_key(text: str) -> str:
+    """Key under which two titles count as the same listing (case and spacing ignored)."""
+    return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of an already normalised title."""
+    return _TOKEN_RE.findall(text)

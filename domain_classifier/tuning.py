@@ -1,0 +1,130 @@
+"""Bayesian hyperparameter search (keras-tuner) for any estimator, scored by stratified K-fold CV.
+
+keras_tuner.SklearnTuner refuses scipy sparse matrices, so this module provides the small
+Tuner subclass every model family shares; the search space comes from params.yaml.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from domain_classifier.params import require
+
+log = logging.getLogger(__name__)
+OBJECTIVE = "accuracy"
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchParams:
+    seed: int = 7
+    max_trials: int = 8
+    num_initial_points: int = 3
+    cv_folds: int = 3
+
+    def check(self, where: str) -> None:
+        # keras-tuner replaces seed 0 by a random seed, which would break reproducibility.
+        require(self.seed != 0, f"{where}.seed", "must be non-zero (keras-tuner treats 0 as unset)")
+        require(self.max_trials >= 1, f"{where}.max_trials", f"must be >= 1, got {self.max_trials}")
+        require(self.num_initial_points >= 1, f"{where}.num_initial_points", "must be >= 1")
+        require(self.cv_folds >= 2, f"{where}.cv_folds", f"must be >= 2, got {self.cv_folds}")
+
+
+def check_space(space: dict, allowed: set[str], where: str) -> None:
+    """Refuse unknown names and impossible ranges before any training starts."""
+    require(bool(space), where, "must define at least one hyperparameter")
+    for name, spec in space.items():
+        key = f"{where}.{name}"
+        require(name in allowed, key, f"is not a known option (known: {', '.join(sorted(allowed))})")
+        if isinstance(spec, list):
+            require(len(spec) >= 1, key, "must list at least one choice")
+            require(len({type(v) for v in spec}) == 1, key, "choices must all have one type")
+            continue
+        require(isinstance(spec, dict) and {"min", "max"} <= set(spec), key,
+                "must be a list of choices or a mapping with min and max")
+        extra = set(spec) - {"min", "max", "sampling"}
+        require(not extra, key, f"has unknown key {sorted(extra)} (use min, max, sampling)")
+        low, high = spec["min"], spec["max"]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        require(numeric, key, f"min and max must be numbers, got {low!r} and {high!r}")
+        require(low <= high, key, f"min must be <= max, got {low} > {high}")
+        sampling = spec.get("sampling", "linear")
+        require(sampling in ("linear", "log"), key, "sampling must be linear or log")
+        require(sampling != "log" or low > 0, key, "log sampling needs min > 0")
+
+
+def declare(hp, space: dict) -> dict:
+    """Register every hyperparameter of the space on `hp` and return the sampled values."""
+    values = {}
+    for name, spec in space.items():
+        if isinstance(spec, list):
+            values[name] = hp.Choice(name, spec)
+        elif all(isinstance(spec[k], int) for k in ("min", "max")):
+            values[name] = hp.Int(name, spec["min"], spec["max"],
+                                  sampling=spec.get("sampling", "linear"))
+        else:
+            values[name] = hp.Float(name, float(spec["min"]), float(spec["max"]),
+                                    sampling=spec.get("sampling", "linear"))
+    return values
+
+
+def make_tuner_class():
+    """Build the Tuner subclass lazily: importing keras_tuner pulls in TensorFlow."""
+    import keras_tuner
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    class CrossValidationTuner(keras_tuner.Tuner):
+        """Scores each trial's estimator by mean accuracy over stratified folds."""
+
+        def __init__(self, build: Callable[[dict], Any], space: dict, folds: int, seed: int,
+                     **kwargs):
+            super().__init__(hypermodel=lambda hp: build(declare(hp, space)), **kwargs)
+            self.cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+
+        def run_trial(self, trial, X, y):
+            estimator = self.hypermodel.build(trial.hyperparameters)
+            scores = cross_val_score(estimator, X, y, cv=self.cv, scoring=OBJECTIVE)
+            return {OBJECTIVE: float(np.mean(scores))}
+
+        def save_model(self, trial_id, model, step=0):
+            """The best configuration is refitted on all of train; nothing to keep per trial."""
+
+    return CrossValidationTuner
+
+
+def bayesian_search(build: Callable[[dict], Any], space: dict, X, y, params: SearchParams,
+                    name: str) -> tuple[dict, pd.DataFrame]:
+    """Run the search; return the best hyperparameter values and the trial history."""
+    import keras_tuner
+
+    oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+        objective=keras_tuner.Objective(OBJECTIVE, "max"), max_trials=params.max_trials,
+        num_initial_points=min(params.num_initial_points, params.max_trials), seed=params.seed)
+    with tempfile.TemporaryDirectory(prefix=f"tuner-{name}-") as workdir:
+        tuner = make_tuner_class()(build, space, params.cv_folds, params.seed, oracle=oracle,
+                                   directory=workdir, project_name=name, overwrite=True)
+        tuner.search(X, y)
+        history = trial_history(tuner.oracle)
+    if history.empty or history[OBJECTIVE].isna().all():
+        raise RuntimeError(f"{name}: every tuning trial failed; see the log above")
+    best = history.loc[history[OBJECTIVE].idxmax()]
+    return dict(best["hyperparameters"]), history
+
+
+def trial_history(oracle) -> pd.DataFrame:
+    """One row per trial in the order they ran, with the running best score."""
+    rows = []
+    for trial_id in sorted(oracle.trials):
+        trial = oracle.trials[trial_id]
+        score = trial.metrics.get_best_value(OBJECTIVE) if trial.metrics.exists(OBJECTIVE) else None
+        rows.append({"trial": len(rows) + 1, "status": str(trial.status),
+                     OBJECTIVE: np.nan if score is None else float(score),
+                     "hyperparameters": dict(trial.hyperparameters.values)})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["best_so_far"] = frame[OBJECTIVE].cummax()
+    return frame

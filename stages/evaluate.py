@@ -1,0 +1,43 @@
+"""Stage evaluate: score every trained family on the validation and test splits."""
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.evaluation import evaluate_split
+from domain_classifier.model_store import load_model
+from domain_classifier.params import load_section
+from domain_classifier.selection import EvaluateParams
+from domain_classifier.tables import read_table, write_json, write_table
+
+
+@click.command()
+@PARAMS_OPTION
+@click.option("--split-dir", default="data/split", show_default=True)
+@click.option("--models-dir", default="models", show_default=True)
+@click.option("--metrics", default="metrics/evaluate.json", show_default=True)
+@click.option("--plots-dir", default="plots", show_default=True)
+@stage
+def main(params_file, split_dir, models_dir, metrics, plots_dir):
+    """Write per-family metrics, per-domain reports and confusion data."""
+    params = load_section(EvaluateParams, "evaluate", params_file)
+    splits = {s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
+              for s in ("val", "test")}
+    results = {}
+    for family in params.families:
+        model = load_model(Path(models_dir) / family)
+        results[family], reports = {}, []
+        for split, frame in splits.items():
+            summary, per_domain, confusion = evaluate_split(model, frame, split)
+            results[family][split] = summary
+            reports.append(per_domain)
+            write_table(confusion, Path(plots_dir) / "confusion" / f"{family}_{split}.csv")
+        write_table(pd.concat(reports), Path(plots_dir) / "per_domain" / f"{family}.csv")
+        click.echo(f"{family}: val macro-F1 {results[family]['val']['macro_f1']:.4f}, "
+                   f"test macro-F1 {results[family]['test']['macro_f1']:.4f}")
+    write_json(results, metrics)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Stage select: pick the champion by validation macro-F1 and copy it to models/champion."""
+from pathlib import Path
+
+import click
+
+from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.model_store import copy_model
+from domain_classifier.params import load_section
+from domain_classifier.selection import EvaluateParams, champion_summary, choose_champion
+from domain_classifier.tables import read_json, write_json
+
+
+@click.command()
+@PARAMS_OPTION
+@click.option("--evaluation", default="metrics/evaluate.json", show_default=True)
+@click.option("--models-dir", default="models", show_default=True)
+@click.option("--metrics", default="metrics/champion.json", show_default=True)
+@stage
+def main(params_file, evaluation, models_dir, metrics):
+    """Write the champion model and its metrics (test reported, never used to choose)."""
+    params = load_section(EvaluateParams, "evaluate", params_file)
+    results = {f: r for f, r in read_json(evaluation).items() if f in params.families}
+    family = choose_champion(results)
+    copy_model(Path(models_dir) / family, Path(models_dir) / "champion")
+    summary = champion_summary(family, results)
+    write_json(summary, metrics)
+    click.echo(f"champion: {family} (val macro-F1 {summary['val_macro_f1']:.4f}, "
+               f"test macro-F1 {summary['test_macro_f1']:.4f})")
+
+
+if __name__ == "__main__":
+    main()

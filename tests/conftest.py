@@ -1,0 +1,34 @@
+"""Shared fixtures: paths to the real sample and small tables built in temporary folders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The real Mercado Libre sample is read in place, by its path relative to the project.
+MELI_SAMPLE = (ROOT / "../shared/data/meli-beauty-mlb/items.csv").resolve()
+MELI_COLUMNS = {"text_column": "ITE_ITEM_TITLE", "label_column": "ITE_ITEM_DOM_DOMAIN_ID"}
+
+needs_meli = pytest.mark.skipif(not MELI_SAMPLE.is_file(),
+                                reason=f"{MELI_SAMPLE} not present")
+
+
+@pytest.fixture
+def small_catalogue() -> pd.DataFrame:
+    """Three clearly separable domains, 30 distinct titles each."""
+    rows = []
+    for i in range(30):
+        rows += [(f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
+                 (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
+                 (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS")]
+    return pd.DataFrame(rows, columns=["title", "domain"])
+
+
+@pytest.fixture
+def meli_frame() -> pd.DataFrame:
+    if not MELI_SAMPLE.is_file():
+        pytest.skip(f"{MELI_SAMPLE} not present")
+    raw = pd.read_csv(MELI_SAMPLE)
+    return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})

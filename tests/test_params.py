@@ -1,0 +1,56 @@
+import dataclasses
+
+import pytest
+
+from domain_classifier.errors import InputError
+from domain_classifier.params import load_section, parse_dataclass
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    rows: int
+    share: float = 0.5
+    names: list[str] = dataclasses.field(default_factory=list)
+
+
+def test_parses_and_fills_defaults():
+    parsed = parse_dataclass(Example, {"rows": 3, "share": 1}, "demo")
+    assert parsed == Example(rows=3, share=1.0, names=[])
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"rows": 3, "rowz": 4}, "unknown param 'demo.rowz'"),
+    ({"rows": "ten"}, "param 'demo.rows' must be int"),
+    ({"rows": True}, "param 'demo.rows' must be int"),
+    ({"share": 0.1}, "missing param 'demo.rows'"),
+    ({"rows": 1, "names": "a"}, "param 'demo.names' must be a list"),
+    ({"rows": 1, "names": ["a", 2]}, "param 'demo.names[1]' must be str"),
+])
+def test_refuses_bad_params_naming_them(raw, message):
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_dataclass(Example, raw, "demo")
+
+
+def test_missing_section_and_file_are_named(tmp_path):
+    path = tmp_path / "params.yaml"
+    with pytest.raises(InputError, match="params file not found"):
+        load_section(Example, "demo", path)
+    path.write_text("other: {}\n")
+    with pytest.raises(InputError, match="missing params section 'demo'"):
+        load_section(Example, "demo", path)
+
+
+def test_repository_params_file_is_valid():
+    """Every section of the shipped params.yaml parses with its stage's dataclass."""
+    from domain_classifier.classical import SgdParams
+    from domain_classifier.features import TokenizeParams
+    from domain_classifier.ingest import DataParams
+    from domain_classifier.prediction import PredictParams
+    from domain_classifier.selection import EvaluateParams
+    from domain_classifier.split import SplitParams
+    from tests.conftest import ROOT
+
+    for cls, section in [(DataParams, "data"), (SplitParams, "split"),
+                         (TokenizeParams, "tokenize"), (SgdParams, "train_sgd"),
+                         (EvaluateParams, "evaluate"), (PredictParams, "predict")]:
+        assert isinstance(load_section(cls, section, ROOT / "params.yaml"), cls)
