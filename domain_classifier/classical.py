@@ -44,7 +44,8 @@ class SgdParams(SearchParams):
 
 
 def build_sgd(values: dict, params: SgdParams) -> SGDClassifier:
-    return SGDClassifier(random_state=params.seed, max_iter=params.max_iter, tol=params.tol,
+    # n_jobs parallelises the one-vs-rest fits; each has its own seed, so results do not change.
+    return SGDClassifier(random_state=params.seed, max_iter=params.max_iter, tol=params.tol, n_jobs=-1,
                          **values)
 
 
