@@ -28,12 +28,24 @@ def load_features(features_dir: Path | str, split: str) -> tuple:
 
 def family_params(family: str, params_file: Path | str):
     """Parse and check the train_<family> params section."""
-    params_cls, _ = FAMILIES[family]
+    if family in FAMILIES:
+        params_cls, _ = FAMILIES[family]
+    else:
+        from domain_classifier.recurrent import RecurrentParams as params_cls
     return load_section(params_cls, f"train_{family}", params_file)
 
 
 def train_family(family: str, params, features_dir: Path | str):
-    """Return (model, best hyperparameters, trial history) for one classical family."""
+    """Return (model, best hyperparameters, trial history) for any family."""
+    if family in FAMILIES:
+        return train_classical(family, params, features_dir)
+    from domain_classifier.recurrent import train_recurrent
+
+    return train_recurrent(family, params, features_dir)
+
+
+def train_classical(family: str, params, features_dir: Path | str):
+    """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train."""
     _, build = FAMILIES[family]
     X, y = load_features(features_dir, "train")
     log.info("%s: tuning %d trials, %d-fold CV on %d rows x %d features", family,

@@ -108,19 +108,24 @@ def bayesian_search(build: Callable[[dict], Any], space: dict, X, y, params: Sea
         tuner = make_tuner_class()(build, space, params.cv_folds, params.seed, oracle=oracle,
                                    directory=workdir, project_name=name, overwrite=True)
         tuner.search(X, y)
-        history = trial_history(tuner.oracle)
+        history = trial_history(tuner.oracle, OBJECTIVE)
+    return best_hyperparameters(history, name), history
+
+
+def best_hyperparameters(history: pd.DataFrame, name: str) -> dict:
+    """Values of the best trial (the first one on ties); fails loudly if no trial succeeded."""
     if history.empty or history[OBJECTIVE].isna().all():
         raise RuntimeError(f"{name}: every tuning trial failed; see the log above")
-    best = history.loc[history[OBJECTIVE].idxmax()]
-    return dict(best["hyperparameters"]), history
+    return dict(history.loc[history[OBJECTIVE].idxmax(), "hyperparameters"])
 
 
-def trial_history(oracle) -> pd.DataFrame:
-    """One row per trial in the order they ran, with the running best score."""
+def trial_history(oracle, objective: str) -> pd.DataFrame:
+    """One row per trial in the order they ran; the score column is always named 'accuracy'
+    so that every family's history plots alike (for Keras it is validation accuracy)."""
     rows = []
     for trial_id in sorted(oracle.trials):
         trial = oracle.trials[trial_id]
-        score = trial.metrics.get_best_value(OBJECTIVE) if trial.metrics.exists(OBJECTIVE) else None
+        score = trial.metrics.get_best_value(objective) if trial.metrics.exists(objective) else None
         rows.append({"trial": len(rows) + 1, "status": str(trial.status),
                      OBJECTIVE: np.nan if score is None else float(score),
                      "hyperparameters": dict(trial.hyperparameters.values)})
