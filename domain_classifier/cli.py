@@ -45,7 +45,7 @@ def training_command(family: str) -> click.Command:
         from domain_classifier.training import family_params, save_training, train_family
 
         params = family_params(family, params_file)
-        model, best, history = train_family(family, params, features)
+        model, best, history = train_family(family, params, features, params_file)
         save_training(model, best, history, out, metrics, trials)
         click.echo(f"{family}: best {best}, cv accuracy {history['accuracy'].max():.4f}")
 

@@ -1,6 +1,7 @@
 """One interface for every saved model: raw titles in, domain probabilities out."""
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -42,6 +43,8 @@ class SklearnTitleModel:
 
 
 FORMATS = {SklearnTitleModel.format: SklearnTitleModel}
+# Resolved on first load only: importing TensorFlow costs seconds that sklearn models need not pay.
+LAZY_FORMATS = {"keras": "domain_classifier.recurrent:KerasTitleModel"}
 
 
 def predict_labels(model: TitleModel, titles: Sequence[str]) -> np.ndarray:
@@ -70,6 +73,9 @@ def load_model(directory: Path | str) -> TitleModel:
     directory = Path(directory)
     meta = read_json(directory / META_FILE)
     loader = FORMATS.get(meta.get("format"))
+    if loader is None and meta.get("format") in LAZY_FORMATS:
+        module, name = LAZY_FORMATS[meta["format"]].split(":")
+        loader = FORMATS[meta["format"]] = getattr(importlib.import_module(module), name)
     if loader is None:
         raise InputError(f"{directory / META_FILE}: unknown model format {meta.get('format')!r}")
     return loader.load(directory)

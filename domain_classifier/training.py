@@ -35,13 +35,14 @@ def family_params(family: str, params_file: Path | str):
     return load_section(params_cls, f"train_{family}", params_file)
 
 
-def train_family(family: str, params, features_dir: Path | str):
+def train_family(family: str, params, features_dir: Path | str, params_file: Path | str):
     """Return (model, best hyperparameters, trial history) for any family."""
     if family in FAMILIES:
         return train_classical(family, params, features_dir)
     from domain_classifier.recurrent import train_recurrent
 
-    return train_recurrent(family, params, features_dir)
+    # Recurrent models bundle the tokenize params, which they read from the same file.
+    return train_recurrent(family, params, features_dir, params_file=params_file)
 
 
 def train_classical(family: str, params, features_dir: Path | str):

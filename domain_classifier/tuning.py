@@ -61,7 +61,12 @@ def declare(hp, space: dict) -> dict:
     """Register every hyperparameter of the space on `hp` and return the sampled values."""
     values = {}
     for name, spec in space.items():
-        if isinstance(spec, list):
+        both_booleans = isinstance(spec, list) and len(set(spec)) == 2 and all(
+            isinstance(v, bool) for v in spec)
+        if both_booleans:
+            # hp.Choice would store booleans as 0/1 (bool is an int subclass).
+            values[name] = hp.Boolean(name)
+        elif isinstance(spec, list):
             values[name] = hp.Choice(name, spec)
         elif all(isinstance(spec[k], int) for k in ("min", "max")):
             values[name] = hp.Int(name, spec["min"], spec["max"],

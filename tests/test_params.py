@@ -42,7 +42,9 @@ def test_missing_section_and_file_are_named(tmp_path):
 
 def test_repository_params_file_is_valid():
     """Every section of the shipped params.yaml parses with its stage's dataclass."""
-    from domain_classifier.classical import SgdParams
+    from domain_classifier.classical import HgbParams, SgdParams, XgbParams
+    from domain_classifier.monitoring import MonitorParams
+    from domain_classifier.recurrent import RecurrentParams
     from domain_classifier.features import TokenizeParams
     from domain_classifier.ingest import DataParams
     from domain_classifier.prediction import PredictParams
@@ -52,5 +54,8 @@ def test_repository_params_file_is_valid():
 
     for cls, section in [(DataParams, "data"), (SplitParams, "split"),
                          (TokenizeParams, "tokenize"), (SgdParams, "train_sgd"),
-                         (EvaluateParams, "evaluate"), (PredictParams, "predict")]:
+                         (HgbParams, "train_hgb"), (XgbParams, "train_xgb"),
+                         (RecurrentParams, "train_rnn"), (RecurrentParams, "train_lstm"),
+                         (EvaluateParams, "evaluate"), (PredictParams, "predict"),
+                         (MonitorParams, "monitor")]:
         assert isinstance(load_section(cls, section, ROOT / "params.yaml"), cls)

@@ -1,0 +1,65 @@
+"""Benchmark the predict stage on demo batches: rows per second and peak memory.
+
+Each size runs the real stage script in a fresh child process, so the peak resident
+memory reported (ru_maxrss of the child) is the stage's own, not this script's.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import yaml
+
+from domain_classifier.catalogue import generate_batch
+from domain_classifier.params import read_params
+
+
+def run_predict(rows: int, seed: int, params_file: str, model: str, workdir: Path) -> dict:
+    batch, output = workdir / f"batch_{rows}.parquet", workdir / f"scored_{rows}.parquet"
+    generate_batch(batch, rows, seed)
+    params = read_params(params_file)
+    params["predict"].update(input=str(batch), output=str(output), text_column="title")
+    bench_params = workdir / "params.yaml"
+    bench_params.write_text(yaml.safe_dump(params))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "stages.predict", "--params", str(bench_params),
+                    "--model", model], check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    output.unlink()
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
+            # ru_maxrss over children is a running maximum; sizes run smallest first.
+            "peak_rss_mib": round(peak_kib / 1024, 1)}
+
+
+@click.command()
+@click.option("--rows", "sizes", multiple=True, type=int, default=[100_000, 1_000_000],
+              show_default=True, help="Batch sizes to score (repeatable).")
+@click.option("--seed", default=11, show_default=True)
+@click.option("--params", "params_file", default="params.yaml", show_default=True)
+@click.option("--model", default="models/champion", show_default=True)
+@click.option("--out", default="benchmarks/predict.json", show_default=True)
+def main(sizes, seed, params_file, model, out):
+    """Score demo batches of each size with the champion; write the figures to --out."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
+        for rows in sorted(sizes):
+            results.append(run_predict(rows, seed, params_file, model, Path(tmp)))
+            click.echo(json.dumps(results[-1]))
+    report = {"benchmark": "predict", "model": model, "cpu_count": os.cpu_count(),
+              "machine": platform.machine(), "results": results}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    click.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

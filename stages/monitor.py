@@ -1,0 +1,44 @@
+"""Stage monitor: data, output and concept drift of the scored batch; verdict and report."""
+import click
+
+from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.features import TokenizeParams
+from domain_classifier.model_store import load_model
+from domain_classifier.monitoring import (MonitorParams, ReferencePaths, run_monitor,
+                                          write_outputs)
+from domain_classifier.params import load_section
+from domain_classifier.prediction import PredictParams
+
+
+@click.command()
+@PARAMS_OPTION
+@click.option("--predictions", default=None,
+              help="Scored batch to monitor.  [default: params predict.output]")
+@click.option("--model", "model_dir", default="models/champion", show_default=True)
+@click.option("--split-dir", default="data/split", show_default=True)
+@click.option("--vocabulary", default="data/features/vocabulary.json", show_default=True)
+@click.option("--champion-metrics", default="metrics/champion.json", show_default=True)
+@click.option("--metrics", "metrics_path", default="metrics/monitor.json", show_default=True)
+@click.option("--report", default="reports/monitor.md", show_default=True)
+@stage
+def main(params_file, predictions, model_dir, split_dir, vocabulary, champion_metrics,
+         metrics_path, report):
+    """Compare the predict stage's output with the training reference."""
+    params = load_section(MonitorParams, "monitor", params_file)
+    predict = load_section(PredictParams, "predict", params_file)
+    tokenize = load_section(TokenizeParams, "tokenize", params_file)
+    paths = ReferencePaths(split_dir, vocabulary, champion_metrics)
+    result = run_monitor(predictions or predict.output, load_model(model_dir), paths,
+                         tokenize.normalizer, params, predict.text_column)
+    write_outputs(result, metrics_path, report)
+    if result.retrain_recommended:
+        click.echo("retrain recommended:")
+        for reason in result.reasons:
+            click.echo(f"  {reason}")
+    else:
+        click.echo("no drift beyond the thresholds")
+    click.echo(f"wrote {metrics_path} and {report}")
+
+
+if __name__ == "__main__":
+    main()

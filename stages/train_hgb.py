@@ -1,0 +1,7 @@
+"""Stage train_hgb: Bayesian-tune histogram gradient boosting on reduced TF-IDF; save it."""
+from domain_classifier.cli import training_command
+
+main = training_command("hgb")
+
+if __name__ == "__main__":
+    main()
