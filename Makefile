@@ -4,6 +4,8 @@ UV_VERSION := 0.13.8
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Stage commands in dvc.yaml call `python`: it must be the project's environment.
+IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
 .PHONY: run test venv repro metrics benchmark clean
 
@@ -18,7 +20,7 @@ venv: $(VENV)/.installed
 run: venv repro metrics
 
 repro: venv
-	$(BIN)/dvc repro
+	$(IN_VENV) dvc repro
 
 metrics: venv
 	@$(BIN)/python -m domain_classifier.summary
