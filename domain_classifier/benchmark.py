@@ -1,14 +1,13 @@
 """Benchmark the predict stage on demo batches: rows per second and peak memory.
 
 Each size runs the real stage script in a fresh child process, so the peak resident
-memory reported (ru_maxrss of the child) is the stage's own, not this script's.
+memory reported (ru_maxrss of that child) is the stage's own, not this script's.
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,20 @@ from domain_classifier.catalogue import generate_batch
 from domain_classifier.params import read_params
 
 
+def measure_stage(args: list[str], rows: int) -> dict:
+    """Run a stage in a child process; its own wall time and peak resident memory."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)  # the rusage of this one child, not all of them
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise click.ClickException(f"{args[0]} failed on {rows} rows:\n{stderr.decode()[-2000:]}")
+    return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}  # ru_maxrss is KiB on Linux
+
+
 def run_predict(rows: int, seed: int, params_file: str, model: str, workdir: Path) -> dict:
     batch, output = workdir / f"batch_{rows}.parquet", workdir / f"scored_{rows}.parquet"
     generate_batch(batch, rows, seed)
@@ -29,15 +42,10 @@ def run_predict(rows: int, seed: int, params_file: str, model: str, workdir: Pat
     params["predict"].update(input=str(batch), output=str(output), text_column="title")
     bench_params = workdir / "params.yaml"
     bench_params.write_text(yaml.safe_dump(params))
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "stages.predict", "--params", str(bench_params),
-                    "--model", model], check=True, capture_output=True)
-    seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = measure_stage(["stages.predict", "--params", str(bench_params), "--model", model],
+                           rows)
     output.unlink()
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
-            # ru_maxrss over children is a running maximum; sizes run smallest first.
-            "peak_rss_mib": round(peak_kib / 1024, 1)}
+    return result
 
 
 @click.command()

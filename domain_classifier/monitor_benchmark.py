@@ -13,8 +13,6 @@ import json
 import multiprocessing
 import os
 import platform
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ import click
 import pyarrow.parquet as pq
 import yaml
 
+from domain_classifier.benchmark import measure_stage
 from domain_classifier.catalogue import generate_batch
 from domain_classifier.model_store import load_model
 from domain_classifier.params import read_params
@@ -50,21 +49,10 @@ def run_monitor(rows: int, scored: Path, params_file: str, model_dir: str, workd
     params.setdefault("monitor", {})  # defaults when params.yaml has no monitor section yet
     bench_params = workdir / "params.yaml"
     bench_params.write_text(yaml.safe_dump(params))
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "stages.monitor", "--params", str(bench_params),
-                              "--predictions", str(scored), "--model", model_dir,
-                              "--metrics", str(workdir / "monitor.json"),
-                              "--report", str(workdir / "monitor.md")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise click.ClickException(f"monitor failed on {rows} rows:\n{stderr.decode()[-2000:]}")
-    peak_kib = usage.ru_maxrss  # KiB on Linux
-    return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
-            "peak_rss_mib": round(peak_kib / 1024, 1)}
+    return measure_stage(["stages.monitor", "--params", str(bench_params),
+                          "--predictions", str(scored), "--model", model_dir,
+                          "--metrics", str(workdir / "monitor.json"),
+                          "--report", str(workdir / "monitor.md")], rows)
 
 
 @click.command()
