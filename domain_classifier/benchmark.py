@@ -35,6 +35,14 @@ def measure_stage(args: list[str], rows: int) -> dict:
             "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}  # ru_maxrss is KiB on Linux
 
 
+def write_report(report: dict, out: Path | str) -> None:
+    """Write benchmark figures with the machine they were measured on."""
+    report = {**report, "cpu_count": os.cpu_count(), "machine": platform.machine()}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    click.echo(f"wrote {out}")
+
+
 def run_predict(rows: int, seed: int, params_file: str, model: str, workdir: Path) -> dict:
     batch, output = workdir / f"batch_{rows}.parquet", workdir / f"scored_{rows}.parquet"
     generate_batch(batch, rows, seed)
@@ -62,11 +70,7 @@ def main(sizes, seed, params_file, model, out):
         for rows in sorted(sizes):
             results.append(run_predict(rows, seed, params_file, model, Path(tmp)))
             click.echo(json.dumps(results[-1]))
-    report = {"benchmark": "predict", "model": model, "cpu_count": os.cpu_count(),
-              "machine": platform.machine(), "results": results}
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
-    click.echo(f"wrote {out}")
+    write_report({"benchmark": "predict", "model": model, "results": results}, out)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ import click
 import pyarrow.parquet as pq
 import yaml
 
-from domain_classifier.benchmark import measure_stage
+from domain_classifier.benchmark import measure_stage, write_report
 from domain_classifier.catalogue import generate_batch
 from domain_classifier.model_store import load_model
 from domain_classifier.params import read_params
@@ -75,11 +73,7 @@ def main(sizes, seed, params_file, model_dir, out):
         for rows in sizes:
             results.append(run_monitor(rows, paths[rows], params_file, model_dir, Path(tmp)))
             click.echo(json.dumps(results[-1]))
-    report = {"benchmark": "monitor", "model": model_dir, "cpu_count": os.cpu_count(),
-              "machine": platform.machine(), "results": results}
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
-    click.echo(f"wrote {out}")
+    write_report({"benchmark": "monitor", "model": model_dir, "results": results}, out)
 
 
 if __name__ == "__main__":
