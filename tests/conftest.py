@@ -32,3 +32,7 @@ def meli_frame() -> pd.DataFrame:
         pytest.skip(f"{MELI_SAMPLE} not present")
     raw = pd.read_csv(MELI_SAMPLE)
     return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
+
+
+# The end-to-end project fixtures live beside their helpers; imported here to share one run.
+from tests.pipeline_project import first_repro, project  # noqa: E402,F401

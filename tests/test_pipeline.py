@@ -1,89 +1,18 @@
 """End to end: the real DAG under `dvc repro` in a temporary git copy of the project."""
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from domain_classifier.text import dedup_key
-from tests.conftest import MELI_COLUMNS, MELI_SAMPLE, ROOT, needs_meli
+from tests.conftest import MELI_COLUMNS, MELI_SAMPLE, needs_meli
+from tests.pipeline_project import FAMILIES, read_json, run, stages_run, update_params
 
 pytestmark = pytest.mark.slow
-SKIP = {"dvc.lock"}
-SKIP_DIRS = ("data/", "models/", "metrics/", "plots/")
-
-# One fixed, fast-learning configuration: a random draw may pick a slow learning rate.
-RECURRENT_SPACE = {"units": [32], "embedding_dim": [32], "dropout": [0.1],
-                   "learning_rate": [0.01], "bidirectional": [False]}
-TINY_SEARCH = {"max_trials": 1, "num_initial_points": 1, "cv_folds": 2}
-SMALL_BUDGET = {
-    "demo": {"rows": 3000, "batch_rows": 700},
-    "tokenize": {"word_max_features": 5000, "char_max_features": 8000},
-    "train_sgd": {"max_trials": 2, "num_initial_points": 2, "cv_folds": 2,
-                  "space": {"alpha": {"min": 5.0e-5, "max": 5.0e-4, "sampling": "log"},
-                            "loss": ["log_loss"]}},
-    "train_hgb": {**TINY_SEARCH, "space": {"learning_rate": [0.2], "max_iter": [40]}},
-    "train_xgb": {**TINY_SEARCH, "space": {"learning_rate": [0.3], "n_estimators": [40]}},
-    "train_rnn": {**TINY_SEARCH, "epochs": 8, "space": RECURRENT_SPACE},
-    "train_lstm": {**TINY_SEARCH, "epochs": 8, "space": RECURRENT_SPACE},
-    "monitor": {"bootstrap_samples": 200, "sample_size": 1000},
-}
-FAMILIES = ("sgd", "hgb", "xgb", "rnn", "lstm")
-
-
-def run(cmd: list[str], cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout + proc.stderr
-
-
-def update_params(project: Path, changes: dict) -> None:
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in changes.items():
-        params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([\w@-]+)'", output))
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A git repository holding the project's source files, with small budgets committed."""
-    target = tmp_path_factory.mktemp("project")
-    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], ROOT)
-    for name in listed.splitlines():
-        if name in SKIP or name.startswith(SKIP_DIRS) or not (ROOT / name).is_file():
-            continue
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name)
-    update_params(target, SMALL_BUDGET)
-    run(["git", "init", "-q"], target)
-    run(["git", "config", "user.email", "ci@example.invalid"], target)
-    run(["git", "config", "user.name", "CI"], target)
-    run(["git", "add", "-A"], target)
-    run(["git", "commit", "-qm", "project under test"], target)
-    return target
-
-
-@pytest.fixture(scope="module")
-def first_repro(project) -> str:
-    return run(["dvc", "repro"], project)
-
-
-def read_json(path: Path):
-    return json.loads(path.read_text())
 
 
 def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
