@@ -5,18 +5,17 @@ from pathlib import Path
 
 import click
 import yaml
+from dvc.utils.serialize import modify_yaml
 
 from domain_classifier.errors import InputError
 
 
-def apply_profile(profile: dict, params: dict, where: str) -> dict:
-    """Return params with each profile section's keys replacing the same keys."""
-    out = dict(params)
+def apply_profile(profile: dict, params: dict, where: str) -> None:
+    """Update params in place: each profile section's keys replace the same keys."""
     for section, values in profile.items():
         if section not in params or not isinstance(values, dict):
             raise InputError(f"{where}: section {section!r} is not a params.yaml section mapping")
-        out[section] = {**params[section], **values}
-    return out
+        params[section].update(values)
 
 
 @click.command()
@@ -25,13 +24,14 @@ def apply_profile(profile: dict, params: dict, where: str) -> dict:
               type=click.Path(exists=True, dir_okay=False))
 def main(profile_file, params_file):
     """Rewrite PARAMS with PROFILE_FILE's values (commit or `git diff` to see the change)."""
-    params = yaml.safe_load(Path(params_file).read_text())
+    profile = yaml.safe_load(Path(profile_file).read_text()) or {}
     try:
-        merged = apply_profile(yaml.safe_load(Path(profile_file).read_text()) or {}, params,
-                               profile_file)
+        # DVC's own round-trip editor (as `dvc exp run -S` uses) keeps params.yaml's comments;
+        # on an error it writes nothing.
+        with modify_yaml(params_file) as params:
+            apply_profile(profile, params, profile_file)
     except InputError as exc:
         raise click.ClickException(str(exc)) from None
-    Path(params_file).write_text(yaml.safe_dump(merged, sort_keys=False))
     click.echo(f"applied {profile_file} to {params_file}")
 
 

@@ -6,6 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+# The end-to-end project fixtures live beside their helpers and are shared by every test file.
+pytest_plugins = ["tests.pipeline_project"]
+
 ROOT = Path(__file__).resolve().parents[1]
 # The real Mercado Libre sample is read in place, by its path relative to the project.
 MELI_SAMPLE = (ROOT / "../shared/data/meli-beauty-mlb/items.csv").resolve()
@@ -32,7 +35,3 @@ def meli_frame() -> pd.DataFrame:
         pytest.skip(f"{MELI_SAMPLE} not present")
     raw = pd.read_csv(MELI_SAMPLE)
     return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
-
-
-# The end-to-end project fixtures live beside their helpers; imported here to share one run.
-from tests.pipeline_project import first_repro, project  # noqa: E402,F401

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+
+from dvc.utils.serialize import modify_yaml
 
 from domain_classifier.profiles import apply_profile
 from tests.conftest import ROOT
@@ -33,9 +34,8 @@ def run(cmd: list[str], cwd: Path) -> str:
 
 
 def update_params(project: Path, changes: dict) -> None:
-    path = project / "params.yaml"
-    params = apply_profile(changes, yaml.safe_load(path.read_text()), "test change")
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    with modify_yaml(project / "params.yaml") as params:
+        apply_profile(changes, params, "test change")
 
 
 def stages_run(output: str) -> set[str]:
