@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test venv repro metrics benchmark clean
+.PHONY: run test venv repro metrics benchmark clean ui serve report experiments browser
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -25,11 +25,42 @@ repro: venv
 metrics: venv
 	@$(BIN)/python -m domain_classifier.summary
 
-test: venv
+test: venv browser
 	$(BIN)/python -m pytest
+
+# The offline-report test opens the report in Debian's headless Chromium (skipped without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y --no-install-recommends chromium; \
+	  else \
+	    echo "chromium not found: the offline report test will be skipped;" \
+	         "install it with: sudo apt-get install --no-install-recommends chromium" >&2; \
+	  fi; }
+
+# report.md + report/ (PNGs, offline plots.html) against REV: what the CI comment posts.
+REV ?= main
+report: venv
+	$(IN_VENV) $(BIN)/python -m domain_classifier.review --rev $(REV)
+
+# Experiments with only the columns that decide: per-family val/test macro-F1 (evaluate.json)
+# and the champion (champion.json). --keep protects what --drop '.*' would remove.
+EXP_KEEP := ^(Experiment|Created|([^:]+:)?(\w+\.(val|test)\.macro_f1|family|val_macro_f1|test_macro_f1|test_accuracy))$$
+experiments: venv
+	$(IN_VENV) dvc exp show --drop '.*' --keep '$(EXP_KEEP)' $(EXP_ARGS)
 
 benchmark: venv
 	$(BIN)/python -m domain_classifier.benchmark
+
+# MLflow: browse every mirrored run, and serve the registered champion (loopback only).
+MLFLOW_STORE ?= sqlite:///mlflow.db
+MODEL_NAME ?= domain-classifier
+ui: venv
+	$(BIN)/mlflow ui --backend-store-uri $(MLFLOW_STORE) -h 127.0.0.1 -p 2020
+
+serve: venv
+	MLFLOW_TRACKING_URI=$(MLFLOW_STORE) $(BIN)/mlflow models serve \
+	  -m models:/$(MODEL_NAME)@champion --env-manager local -h 127.0.0.1 -p 5000
 
 clean:
 	rm -rf $(VENV)

@@ -10,7 +10,7 @@ import types
 import typing
 from pathlib import Path
 
-import yaml
+from dvc.utils.serialize import YAMLFileCorruptedError, parse_yaml
 
 from domain_classifier.errors import InputError
 
@@ -21,10 +21,11 @@ def read_params(path: Path | str = PARAMS_FILE) -> dict:
     """Return the whole params file as a dict."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # DVC's own YAML 1.2 reader: `dvc exp run -S x=5e-05` writes floats PyYAML reads as str.
+        data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise InputError(f"{path}: params file not found") from None
-    except yaml.YAMLError as exc:
+    except YAMLFileCorruptedError as exc:
         raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of sections")

@@ -67,6 +67,10 @@ def save_training(model, best: dict, history, model_dir, metrics_file, trials_fi
     save_model(model, model_dir, extra={"best_hyperparameters": best})
     write_json({"cv_accuracy": float(history["accuracy"].max()), "trials": int(len(history)),
                 "best": best}, metrics_file)
-    flat = history.drop(columns="hyperparameters").join(
+    write_table(flat_history(history), trials_file)
+
+
+def flat_history(history: pd.DataFrame) -> pd.DataFrame:
+    """One column per hyperparameter (`hp_<name>`) instead of a dict column."""
+    return history.drop(columns="hyperparameters").join(
         pd.json_normalize(history["hyperparameters"].tolist()).add_prefix("hp_"))
-    write_table(flat, trials_file)

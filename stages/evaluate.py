@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from domain_classifier.cli import PARAMS_OPTION, stage
 from domain_classifier.evaluation import evaluate_split
@@ -27,13 +26,13 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir):
     results = {}
     for family in params.families:
         model = load_model(Path(models_dir) / family)
-        results[family], reports = {}, []
+        results[family] = {}
         for split, frame in splits.items():
             summary, per_domain, confusion = evaluate_split(model, frame, split)
             results[family][split] = summary
-            reports.append(per_domain)
+            # One file per split: bars of two splits in one file would stack to F1 near 2.
+            write_table(per_domain, Path(plots_dir) / "per_domain" / f"{family}_{split}.csv")
             write_table(confusion, Path(plots_dir) / "confusion" / f"{family}_{split}.csv")
-        write_table(pd.concat(reports), Path(plots_dir) / "per_domain" / f"{family}.csv")
         click.echo(f"{family}: val macro-F1 {results[family]['val']['macro_f1']:.4f}, "
                    f"test macro-F1 {results[family]['test']['macro_f1']:.4f}")
     write_json(results, metrics)

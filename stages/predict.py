@@ -1,20 +1,32 @@
 """Stage predict: batch-score new titles with the champion model."""
+import dataclasses
+
 import click
 
 from domain_classifier.cli import PARAMS_OPTION, stage
 from domain_classifier.model_store import load_model
 from domain_classifier.params import load_section
 from domain_classifier.prediction import PredictParams, predict_file
+from domain_classifier.tracking import load_registered
 
 
 @click.command()
 @PARAMS_OPTION
-@click.option("--model", "model_dir", default="models/champion", show_default=True)
+@click.option("--model", "model_ref", default="models/champion", show_default=True,
+              help="A model directory, or an MLflow model URI such as "
+                   "models:/domain-classifier@champion.")
+@click.option("--input", "input_path", help="Overrides predict.input (ad-hoc batches).")
+@click.option("--output", "output_path", help="Overrides predict.output (ad-hoc batches).")
 @stage
-def main(params_file, model_dir):
+def main(params_file, model_ref, input_path, output_path):
     """Score params predict.input into predict.output, one output row per input row."""
     params = load_section(PredictParams, "predict", params_file)
-    stats = predict_file(load_model(model_dir), params)
+    overrides = {"input": input_path, "output": output_path}
+    params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v})
+    params.check("predict")
+    model = (load_registered(model_ref, params_file) if model_ref.startswith("models:/")
+             else load_model(model_ref))
+    stats = predict_file(model, params)
     click.echo(f"scored {stats['rows']} rows from {params.input} into {params.output} "
                f"at {stats['rows_per_second']:,.0f} rows/s")
 

@@ -8,6 +8,7 @@ from domain_classifier.model_store import copy_model
 from domain_classifier.params import load_section
 from domain_classifier.selection import EvaluateParams, champion_summary, choose_champion
 from domain_classifier.tables import read_json, write_json
+from domain_classifier.tracking import connect, mirror, register_champion
 
 
 @click.command()
@@ -19,6 +20,7 @@ from domain_classifier.tables import read_json, write_json
 def main(params_file, evaluation, models_dir, metrics):
     """Write the champion model and its metrics (test reported, never used to choose)."""
     params = load_section(EvaluateParams, "evaluate", params_file)
+    tracking = connect(params_file)
     results = {f: r for f, r in read_json(evaluation).items() if f in params.families}
     family = choose_champion(results)
     copy_model(Path(models_dir) / family, Path(models_dir) / "champion")
@@ -26,6 +28,9 @@ def main(params_file, evaluation, models_dir, metrics):
     write_json(summary, metrics)
     click.echo(f"champion: {family} (val macro-F1 {summary['val_macro_f1']:.4f}, "
                f"test macro-F1 {summary['test_macro_f1']:.4f})")
+    version = mirror(tracking, register_champion, family=family, summary=summary)
+    if version is not None:
+        click.echo(f"registered {tracking.registered_model} version {version} as @champion")
 
 
 if __name__ == "__main__":

@@ -35,3 +35,26 @@ def meli_frame() -> pd.DataFrame:
         pytest.skip(f"{MELI_SAMPLE} not present")
     raw = pd.read_csv(MELI_SAMPLE)
     return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
+
+
+@pytest.fixture(scope="session")
+def saved_sgd_dir(tmp_path_factory) -> Path:
+    """A small SGD title model saved as the pipeline saves one (three obvious domains)."""
+    from domain_classifier.classical import SgdParams, build_sgd
+    from domain_classifier.features import TokenizeParams, make_vectorizer
+    from domain_classifier.model_store import SklearnTitleModel, save_model
+
+    rows = []
+    for i in range(20):
+        rows += [(f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
+                 (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
+                 (f"Liquidificador {i} Velocidades 220v", "MLB-BLENDERS")]
+    frame = pd.DataFrame(rows, columns=["title", "domain"])
+    labels = sorted(frame["domain"].unique())
+    vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(frame["title"])
+    y = frame["domain"].map({d: i for i, d in enumerate(labels)}).to_numpy()
+    clf = build_sgd({"loss": "log_loss", "alpha": 1e-4}, SgdParams(seed=1)).fit(
+        vectorizer.transform(frame["title"]), y)
+    directory = tmp_path_factory.mktemp("model") / "sgd"
+    save_model(SklearnTitleModel("sgd", vectorizer, clf, labels), directory)
+    return directory

@@ -59,3 +59,10 @@ def test_repository_params_file_is_valid():
                          (EvaluateParams, "evaluate"), (PredictParams, "predict"),
                          (MonitorParams, "monitor")]:
         assert isinstance(load_section(cls, section, ROOT / "params.yaml"), cls)
+
+
+def test_reads_floats_the_way_dvc_writes_them(tmp_path):
+    # `dvc exp run -S demo.share=0.00005` writes 5e-05, which YAML 1.1 readers take for a string.
+    path = tmp_path / "params.yaml"
+    path.write_text("demo:\n  rows: 3\n  share: 5e-05\n")
+    assert load_section(Example, "demo", path).share == 5e-05

@@ -2,30 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from domain_classifier.classical import SgdParams, build_sgd
 from domain_classifier.errors import InputError
-from domain_classifier.features import TokenizeParams, make_vectorizer
-from domain_classifier.model_store import SklearnTitleModel, load_model, predict_labels, save_model
+from domain_classifier.model_store import load_model, predict_labels
 from domain_classifier.prediction import PredictParams, predict_file
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    rows = []
-    for i in range(20):
-        rows += [(f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-                 (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-                 (f"Liquidificador {i} Velocidades 220v", "MLB-BLENDERS")]
-    frame = pd.DataFrame(rows, columns=["title", "domain"])
-    labels = sorted(frame["domain"].unique())
-    vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(frame["title"])
-    y = frame["domain"].map({d: i for i, d in enumerate(labels)}).to_numpy()
-    params = SgdParams(seed=1)
-    clf = build_sgd({"loss": "log_loss", "alpha": 1e-4}, params).fit(
-        vectorizer.transform(frame["title"]), y)
-    directory = tmp_path_factory.mktemp("model") / "sgd"
-    save_model(SklearnTitleModel("sgd", vectorizer, clf, labels), directory)
-    return load_model(directory)
+def model(saved_sgd_dir):
+    return load_model(saved_sgd_dir)
 
 
 def test_saved_model_predicts_raw_titles(model):
