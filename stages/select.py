@@ -1,4 +1,5 @@
 """Stage select: pick the champion by validation macro-F1 and copy it to models/champion."""
+import time
 from pathlib import Path
 
 import click
@@ -28,9 +29,11 @@ def main(params_file, evaluation, models_dir, metrics):
     write_json(summary, metrics)
     click.echo(f"champion: {family} (val macro-F1 {summary['val_macro_f1']:.4f}, "
                f"test macro-F1 {summary['test_macro_f1']:.4f})")
+    started = time.perf_counter()
     version = mirror(tracking, register_champion, family=family, summary=summary)
     if version is not None:
-        click.echo(f"registered {tracking.registered_model} version {version} as @champion")
+        click.echo(f"registered {tracking.registered_model} version {version} as @champion "
+                   f"in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

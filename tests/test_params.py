@@ -1,6 +1,8 @@
 import dataclasses
+import json
 
 import pytest
+import yaml
 
 from domain_classifier.errors import InputError
 from domain_classifier.params import load_section, parse_dataclass
@@ -66,3 +68,47 @@ def test_reads_floats_the_way_dvc_writes_them(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("demo:\n  rows: 3\n  share: 5e-05\n")
     assert load_section(Example, "demo", path).share == 5e-05
+
+
+def leaf_paths(tree, prefix=()):
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from leaf_paths(value, (*prefix, key))
+    else:
+        yield prefix
+
+
+def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
+    """`dvc exp run -S k=v` re-serialises the values it sets; each section must still parse."""
+    from dvc.utils.serialize import modify_yaml
+
+    from domain_classifier.features import TokenizeParams
+    from domain_classifier.ingest import DataParams
+    from domain_classifier.monitoring import MonitorParams
+    from domain_classifier.prediction import PredictParams
+    from domain_classifier.selection import EvaluateParams
+    from domain_classifier.split import SplitParams
+    from domain_classifier.tracking import MlflowParams
+    from domain_classifier.training import family_params
+    from stages.demo import DemoParams
+    from tests.conftest import ROOT
+
+    path = tmp_path / "params.yaml"
+    path.write_text((ROOT / "params.yaml").read_text())
+    with modify_yaml(path) as params:
+        for keys in leaf_paths(params):
+            node = params
+            for key in keys[:-1]:
+                node = node[key]
+            # A plain Python value, as DVC's -S parser hands over: ruamel re-serialises it.
+            node[keys[-1]] = json.loads(json.dumps(node[keys[-1]]))
+    classes = {"demo": DemoParams, "data": DataParams, "split": SplitParams,
+               "tokenize": TokenizeParams, "evaluate": EvaluateParams,
+               "predict": PredictParams, "monitor": MonitorParams, "mlflow": MlflowParams}
+    sections = set(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    assert sections == set(classes) | {f"train_{f}" for f in ("sgd", "hgb", "xgb", "rnn", "lstm")}
+    for section, cls in classes.items():
+        load_section(cls, section, path)
+    for family in ("sgd", "hgb", "xgb", "rnn", "lstm"):
+        family_params(family, path)
+    assert "1e-06" in path.read_text()  # the rewrite really produced YAML 1.2 floats

@@ -112,3 +112,22 @@ def test_embedded_store_is_the_projects_even_from_a_queued_experiment(tmp_path, 
     monkeypatch.chdir(workspace)
     assert MlflowParams().uri == f"sqlite:///{tmp_path}/mlflow.db"
     assert MlflowParams(tracking_uri="sqlite:////srv/m.db").uri == "sqlite:////srv/m.db"
+
+
+def test_a_stage_refuses_an_invalid_model_name_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"evaluate": {"families": ["sgd"]},
+                                    "mlflow": {"registered_model": "team/classifier"}}))
+    done = subprocess.run([sys.executable, "-m", "stages.select", "--params", str(path),
+                           "--metrics", str(tmp_path / "champion.json")], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: param 'mlflow.registered_model' must be letters, digits, '_', '.' or '-' "
+        "(it goes into models:/<name>@champion), got 'team/classifier'"]
+    assert not (tmp_path / "champion.json").exists()
