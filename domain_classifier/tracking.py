@@ -52,9 +52,13 @@ class MlflowParams:
 
 
 def project_root() -> Path:
-    """The project a stage runs for: queued `dvc exp run`s work in <root>/.dvc/tmp/exps/<tmp>."""
-    cwd = Path.cwd()
-    return next((parent.parent for parent in cwd.parents if parent.name == ".dvc"), cwd)
+    """The project a stage runs for: DVC sets DVC_ROOT to it, also for queued experiments,
+    which run in a temporary copy under .dvc/tmp/exps/."""
+    return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
+
+
+def in_temporary_workspace() -> bool:
+    return project_root() != Path.cwd().resolve()
 
 
 @contextlib.contextmanager
@@ -129,20 +133,21 @@ def flat_params(values: dict) -> dict[str, str]:
     return {key: str(value) for key, value in row.items()}
 
 
-def _champion_run(client, params: MlflowParams, family: str, model_md5: str):
-    """The latest training run that logged exactly this DVC model directory."""
+def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str):
+    """Training runs that logged exactly this DVC model directory, newest first."""
     experiment = client.get_experiment_by_name(params.experiment)
-    runs = client.search_runs(
+    return client.search_runs(
         [experiment.experiment_id],
         f"tags.family = '{family}' and tags.`dvc.model_md5` = '{model_md5}'",
-        order_by=["attributes.start_time DESC"], max_results=1)
-    return runs[0] if runs else None
+        order_by=["attributes.start_time DESC"], max_results=100)
 
 
 def register_champion(params: MlflowParams, *, family: str, summary: dict,
                       stage: str = "select") -> str | None:
-    """Register the champion's model version; alias `champion`, the one it replaces `previous`.
+    """Register the champion's model version (once per model) and promote it to `champion`.
 
+    A queued experiment, in its temporary workspace, registers but does not promote:
+    `@champion` follows the project's own workspace, which `predict` and `serve` read.
     Returns the version, or None (with a warning) when no run logged this exact model.
     """
     import mlflow
@@ -150,19 +155,28 @@ def register_champion(params: MlflowParams, *, family: str, summary: dict,
 
     client = MlflowClient()
     model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
-    run = _champion_run(client, params, family, model_md5) if model_md5 else None
-    if run is None:
+    runs = _runs_that_logged(client, params, family, model_md5) if model_md5 else []
+    if not runs:
         log.warning("no MLflow run logged models/%s (%s): champion not registered; rerun "
                     "`dvc repro --force train_%s` with tracking on", family, model_md5, family)
         return None
-    name = params.registered_model
-    existing = client.search_model_versions(f"name = '{name}' and run_id = '{run.info.run_id}'")
-    version = existing[0] if existing else mlflow.register_model(
-        run.data.tags["model_uri"], name, tags={"family": family})
-    _promote(client, name, version.version)
-    for key, value in summary.items():
-        client.set_model_version_tag(name, version.version, key, str(value))
-    return str(version.version)
+    name, run_ids = params.registered_model, {run.info.run_id for run in runs}
+    existing = [v for v in client.search_model_versions(f"name = '{name}'")
+                if v.run_id in run_ids]
+    if existing:
+        version = max(existing, key=lambda v: int(v.version)).version
+    else:
+        tags = {"family": family, **summary}
+        if in_temporary_workspace():
+            tags["dvc.experiment"] = os.environ.get("DVC_EXP_NAME", "")
+        version = mlflow.register_model(runs[0].data.tags["model_uri"], name,
+                                        tags={k: str(v) for k, v in tags.items()}).version
+    if in_temporary_workspace():
+        log.info("queued experiment %s: %s version %s, @champion left as it is",
+                 os.environ.get("DVC_EXP_NAME", ""), name, version)
+    else:
+        _promote(client, name, version)
+    return str(version)
 
 
 def _promote(client, name: str, version: str) -> None:

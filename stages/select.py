@@ -32,7 +32,7 @@ def main(params_file, evaluation, models_dir, metrics):
     started = time.perf_counter()
     version = mirror(tracking, register_champion, family=family, summary=summary)
     if version is not None:
-        click.echo(f"registered {tracking.registered_model} version {version} as @champion "
+        click.echo(f"registered {tracking.registered_model} version {version} "
                    f"in {time.perf_counter() - started:.1f} s")
 
 

@@ -59,13 +59,6 @@ def test_retraining_from_scratch_gives_identical_metrics(project, first_repro):
     assert {name: (project / name).read_bytes() for name in tracked} == before
 
 
-def test_changing_a_train_param_reruns_only_training_and_downstream(project, first_repro):
-    update_params(project, {"train_sgd": {"max_iter": 12}})
-    ran = stages_run(run(["dvc", "repro"], project))
-    assert "train_sgd" in ran
-    assert ran <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
-
-
 def test_bad_param_fails_with_one_line_naming_it(project, first_repro):
     path = project / "params.yaml"
     original = path.read_text()

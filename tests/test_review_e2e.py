@@ -8,7 +8,7 @@ import pytest
 
 from domain_classifier.browser_check import render_page
 from tests.conftest import ROOT
-from tests.pipeline_project import read_json, run
+from tests.pipeline_project import read_json, run, stages_run
 from tests.test_review import expected_charts, needs_chromium, table_row
 
 pytestmark = [pytest.mark.slow,
@@ -35,8 +35,15 @@ def experiment(baseline):
     """One param changed as a named experiment, applied in the workspace."""
     before = read_json(baseline / "metrics/evaluate.json")
     max_iter = read_json_params(baseline)["train_sgd"]["max_iter"]
-    run(["dvc", "exp", "run", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"], baseline)
-    return before, max_iter
+    output = run(["dvc", "exp", "run", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"],
+                 baseline)
+    return before, max_iter, stages_run(output)
+
+
+def test_a_train_param_reruns_only_that_training_and_downstream(experiment):
+    ran = experiment[2]
+    assert "train_sgd" in ran
+    assert ran <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
 
 
 def read_json_params(project) -> dict:
@@ -46,7 +53,7 @@ def read_json_params(project) -> dict:
 
 
 def test_report_shows_the_param_and_the_metric_that_moved(baseline, experiment):
-    before, max_iter = experiment
+    before, max_iter, _ = experiment
     after = read_json(baseline / "metrics/evaluate.json")
     moved = after["sgd"]["val"]["macro_f1"]
     assert moved != before["sgd"]["val"]["macro_f1"]  # 3 SGD epochs cannot match the baseline
@@ -79,11 +86,14 @@ def test_offline_report_renders_in_chromium(baseline, experiment):
 def test_queued_experiment_runs_with_one_worker_into_the_projects_mlflow(baseline, experiment):
     from mlflow import MlflowClient
 
+    client = MlflowClient(f"sqlite:///{baseline}/mlflow.db")
+    champion = client.get_model_version_by_alias("domain-classifier", "champion").version
     run(["dvc", "exp", "run", "--queue", "-n", "queued-4-iter", "-S", "train_sgd.max_iter=4"],
         baseline)
     run(["dvc", "exp", "run", "--run-all", "-j", "1"], baseline)
     assert "queued-4-iter" in run(["dvc", "exp", "show", "--md"], baseline)
-    client = MlflowClient(f"sqlite:///{baseline}/mlflow.db")
     experiment_id = client.get_experiment_by_name("domain-classifier").experiment_id
     runs = client.search_runs([experiment_id], "params.`train_sgd.max_iter` = '4'")
     assert [r.data.tags["family"] for r in runs] == ["sgd"]
+    # @champion follows the workspace, which predict and serve read; a queued run leaves it.
+    assert client.get_model_version_by_alias("domain-classifier", "champion").version == champion

@@ -107,10 +107,14 @@ def test_loading_an_unknown_registered_model_is_one_clear_error(tmp_path):
 
 
 def test_embedded_store_is_the_projects_even_from_a_queued_experiment(tmp_path, monkeypatch):
+    from domain_classifier.tracking import in_temporary_workspace
+
     workspace = tmp_path / ".dvc/tmp/exps/tmpabc123"
     workspace.mkdir(parents=True)
     monkeypatch.chdir(workspace)
-    assert MlflowParams().uri == f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))  # what DVC sets for a queued experiment
+    assert MlflowParams().uri == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert in_temporary_workspace()
     assert MlflowParams(tracking_uri="sqlite:////srv/m.db").uri == "sqlite:////srv/m.db"
 
 
