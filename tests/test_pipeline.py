@@ -73,6 +73,17 @@ def test_bad_param_fails_with_one_line_naming_it(project, first_repro):
         "Error: param 'train_sgd.max_trials' must be >= 1, got 0")
 
 
+def test_changing_a_train_param_would_rerun_only_training_and_downstream(project, first_repro):
+    original = (project / "params.yaml").read_text()
+    update_params(project, {"train_sgd": {"max_iter": 12}})
+    try:
+        would_run = stages_run(run(["dvc", "repro", "--dry"], project))
+    finally:
+        (project / "params.yaml").write_text(original)
+    assert "train_sgd" in would_run
+    assert would_run <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
+
+
 @needs_meli
 def test_mercado_libre_sample_is_a_params_change(project, first_repro):
     args = ["dvc", "exp", "run", "-S", f"data.source={MELI_SAMPLE}",

@@ -11,6 +11,7 @@ from tests.conftest import ROOT
 from tests.pipeline_project import read_json, run, stages_run
 from tests.test_review import expected_charts, needs_chromium, table_row
 
+NAME = "domain-classifier"  # params.yaml mlflow.registered_model
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")]
 
@@ -32,30 +33,49 @@ def baseline(project, first_repro):
 
 @pytest.fixture(scope="module")
 def experiment(baseline):
-    """One param changed as a named experiment, applied in the workspace."""
-    before = read_json(baseline / "metrics/evaluate.json")
-    max_iter = read_json_params(baseline)["train_sgd"]["max_iter"]
-    output = run(["dvc", "exp", "run", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"],
-                 baseline)
-    return before, max_iter, stages_run(output)
+    """One param changed, queued and run by one worker, then applied to the workspace.
+
+    Afterwards the workspace goes back to the committed baseline, which later files expect.
+    """
+    from mlflow import MlflowClient
+
+    store = MlflowClient(f"sqlite:///{baseline}/mlflow.db")
+    state = {"before": read_json(baseline / "metrics/evaluate.json"),
+             "max_iter": read_params(baseline)["train_sgd"]["max_iter"],
+             "champion": store.get_model_version_by_alias(NAME, "champion").version,
+             "store": store}
+    run(["dvc", "exp", "run", "--queue", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"],
+        baseline)
+    state["ran"] = stages_run(run(["dvc", "exp", "run", "--run-all", "-j", "1"], baseline))
+    run(["dvc", "exp", "apply", "sgd-3-iter"], baseline)
+    yield state
+    run(["git", "checkout", "--", "."], baseline)
+    run(["dvc", "checkout"], baseline)
 
 
-def test_a_train_param_reruns_only_that_training_and_downstream(experiment):
-    ran = experiment[2]
-    assert "train_sgd" in ran
-    assert ran <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
-
-
-def read_json_params(project) -> dict:
+def read_params(project) -> dict:
     from dvc.utils.serialize import parse_yaml
 
     return parse_yaml((project / "params.yaml").read_text(), "params.yaml")
 
 
+def test_queued_run_reran_only_that_training_and_downstream(experiment):
+    assert "train_sgd" in experiment["ran"]
+    assert experiment["ran"] <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
+
+
+def test_queued_run_logs_to_the_projects_mlflow_and_leaves_the_champion(experiment):
+    store = experiment["store"]
+    experiment_id = store.get_experiment_by_name("domain-classifier").experiment_id
+    runs = store.search_runs([experiment_id], "params.`train_sgd.max_iter` = '3'")
+    assert [r.data.tags["family"] for r in runs] == ["sgd"]
+    # @champion follows the workspace's select, which predict and serve read.
+    assert store.get_model_version_by_alias(NAME, "champion").version == experiment["champion"]
+
+
 def test_report_shows_the_param_and_the_metric_that_moved(baseline, experiment):
-    before, max_iter, _ = experiment
-    after = read_json(baseline / "metrics/evaluate.json")
-    moved = after["sgd"]["val"]["macro_f1"]
+    before, max_iter = experiment["before"], experiment["max_iter"]
+    moved = read_json(baseline / "metrics/evaluate.json")["sgd"]["val"]["macro_f1"]
     assert moved != before["sgd"]["val"]["macro_f1"]  # 3 SGD epochs cannot match the baseline
     run([sys.executable, "-m", "domain_classifier.review", "--rev", "main"], baseline)
     text = (baseline / "report.md").read_text()
@@ -81,19 +101,3 @@ def test_offline_report_renders_in_chromium(baseline, experiment):
     rendered = render_page(baseline / "report/plots.html")
     assert rendered.requests == []
     assert rendered.charts == expected_charts(baseline)
-
-
-def test_queued_experiment_runs_with_one_worker_into_the_projects_mlflow(baseline, experiment):
-    from mlflow import MlflowClient
-
-    client = MlflowClient(f"sqlite:///{baseline}/mlflow.db")
-    champion = client.get_model_version_by_alias("domain-classifier", "champion").version
-    run(["dvc", "exp", "run", "--queue", "-n", "queued-4-iter", "-S", "train_sgd.max_iter=4"],
-        baseline)
-    run(["dvc", "exp", "run", "--run-all", "-j", "1"], baseline)
-    assert "queued-4-iter" in run(["dvc", "exp", "show", "--md"], baseline)
-    experiment_id = client.get_experiment_by_name("domain-classifier").experiment_id
-    runs = client.search_runs([experiment_id], "params.`train_sgd.max_iter` = '4'")
-    assert [r.data.tags["family"] for r in runs] == ["sgd"]
-    # @champion follows the workspace, which predict and serve read; a queued run leaves it.
-    assert client.get_model_version_by_alias("domain-classifier", "champion").version == champion
