@@ -23,7 +23,7 @@ repro: venv
 	$(IN_VENV) dvc repro
 
 metrics: venv
-	@$(BIN)/python -m domain_classifier.summary
+	@$(BIN)/python -m domain_classifier.evaluation.summary
 
 test: venv browser
 	$(BIN)/python -m pytest
@@ -41,7 +41,7 @@ browser:
 # report.md + report/ (PNGs, offline plots.html) against REV: what the CI comment posts.
 REV ?= main
 report: venv
-	$(IN_VENV) $(BIN)/python -m domain_classifier.review --rev $(REV)
+	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.review --rev $(REV)
 
 # Experiments with only the columns that decide: per-family val/test macro-F1 (evaluate.json)
 # and the champion (champion.json). --keep protects what --drop '.*' would remove.
@@ -50,7 +50,7 @@ experiments: venv
 	$(IN_VENV) dvc exp show --drop '.*' --keep '$(EXP_KEEP)' $(EXP_ARGS)
 
 benchmark: venv
-	$(BIN)/python -m domain_classifier.benchmark
+	$(BIN)/python -m domain_classifier.tools.predict_benchmark
 
 # MLflow: browse every mirrored run, and serve the registered champion (loopback only).
 MLFLOW_STORE ?= sqlite:///mlflow.db

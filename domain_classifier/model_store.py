@@ -10,7 +10,7 @@ import joblib
 import numpy as np
 
 from domain_classifier.errors import InputError
-from domain_classifier.tables import read_json, write_json
+from domain_classifier.data.tables import read_json, write_json
 
 META_FILE = "meta.json"
 
@@ -44,7 +44,7 @@ class SklearnTitleModel:
 
 FORMATS = {SklearnTitleModel.format: SklearnTitleModel}
 # Resolved on first load only: importing TensorFlow costs seconds that sklearn models need not pay.
-LAZY_FORMATS = {"keras": "domain_classifier.recurrent:KerasTitleModel"}
+LAZY_FORMATS = {"keras": "domain_classifier.families.recurrent:KerasTitleModel"}
 
 
 def predict_labels(model: TitleModel, titles: Sequence[str]) -> np.ndarray:

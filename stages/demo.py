@@ -3,7 +3,7 @@ import dataclasses
 
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.params import load_section, require
 
 
@@ -28,7 +28,7 @@ class DemoParams:
 @stage
 def main(params_file, catalogue, batch):
     """Write a labelled demo catalogue and a batch of new titles from the same distribution."""
-    from domain_classifier.catalogue import generate_batch, generate_catalogue
+    from domain_classifier.demo.generator import generate_batch, generate_catalogue
 
     params = load_section(DemoParams, "demo", params_file)
     shape = dict(label_noise=params.label_noise, zipf_exponent=params.zipf_exponent,

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
-from domain_classifier.evaluation import evaluate_split
+from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.evaluation.metrics import evaluate_split
 from domain_classifier.model_store import load_model
 from domain_classifier.params import load_section
-from domain_classifier.selection import EvaluateParams
-from domain_classifier.tables import read_table, write_json, write_table
+from domain_classifier.evaluation.selection import EvaluateParams
+from domain_classifier.data.tables import read_table, write_json, write_table
 
 
 @click.command()

@@ -1,10 +1,10 @@
 """Stage ingest: read and validate the raw catalogue named by params data.source."""
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
-from domain_classifier.ingest import DataParams, ingest
+from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.data.ingest import DataParams, ingest
 from domain_classifier.params import load_section
-from domain_classifier.tables import write_table
+from domain_classifier.data.tables import write_table
 
 
 @click.command()

@@ -1,13 +1,13 @@
 """Stage monitor: data, output and concept drift of the scored batch; verdict and report."""
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
-from domain_classifier.features import TokenizeParams
+from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.features.tokenize import TokenizeParams
 from domain_classifier.model_store import load_model
-from domain_classifier.monitoring import (MonitorParams, ReferencePaths, run_monitor,
+from domain_classifier.monitoring.monitor import (MonitorParams, ReferencePaths, run_monitor,
                                           write_outputs)
 from domain_classifier.params import load_section
-from domain_classifier.prediction import PredictParams
+from domain_classifier.serving.predict import PredictParams
 
 
 @click.command()

@@ -3,11 +3,11 @@ import dataclasses
 
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.model_store import load_model
 from domain_classifier.params import load_section
-from domain_classifier.prediction import PredictParams, predict_file
-from domain_classifier.tracking import load_registered
+from domain_classifier.serving.predict import PredictParams, predict_file
+from domain_classifier.tracking.mlflow_store import load_registered
 
 
 @click.command()

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.model_store import copy_model
 from domain_classifier.params import load_section
-from domain_classifier.selection import EvaluateParams, champion_summary, choose_champion
-from domain_classifier.tables import read_json, write_json
-from domain_classifier.tracking import connect, mirror, register_champion
+from domain_classifier.evaluation.selection import EvaluateParams, champion_summary, choose_champion
+from domain_classifier.data.tables import read_json, write_json
+from domain_classifier.tracking.mlflow_store import connect, mirror, register_champion
 
 
 @click.command()

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.cli import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.params import load_section
-from domain_classifier.split import SplitParams, split_catalogue, split_counts
-from domain_classifier.tables import read_table, write_json, write_table
+from domain_classifier.data.split import SplitParams, split_catalogue, split_counts
+from domain_classifier.data.tables import read_table, write_json, write_table
 
 
 @click.command()

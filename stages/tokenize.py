@@ -6,12 +6,12 @@ import joblib
 import numpy as np
 import scipy.sparse
 
-from domain_classifier.cli import PARAMS_OPTION, stage
-from domain_classifier.features import (TokenizeParams, build_vocabulary, encode_sequences,
+from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.features.tokenize import (TokenizeParams, build_vocabulary, encode_sequences,
                                         make_vectorizer)
 from domain_classifier.params import load_section
-from domain_classifier.split import SPLITS
-from domain_classifier.tables import read_table, write_json
+from domain_classifier.data.split import SPLITS
+from domain_classifier.data.tables import read_table, write_json
 
 
 @click.command()

@@ -1,5 +1,5 @@
 """Stage train_hgb: Bayesian-tune histogram gradient boosting on reduced TF-IDF; save it."""
-from domain_classifier.cli import training_command
+from domain_classifier.stage import training_command
 
 main = training_command("hgb")
 

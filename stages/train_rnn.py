@@ -1,5 +1,5 @@
 """Stage train_rnn: Bayesian-tune a SimpleRNN on token sequences, save it with its text steps."""
-from domain_classifier.cli import training_command
+from domain_classifier.stage import training_command
 
 main = training_command("rnn")
 

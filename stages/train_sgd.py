@@ -1,5 +1,5 @@
 """Stage train_sgd: Bayesian-tune an SGDClassifier on TF-IDF features and save it."""
-from domain_classifier.cli import training_command
+from domain_classifier.stage import training_command
 
 main = training_command("sgd")
 

@@ -7,15 +7,9 @@ import pandas as pd
 import pytest
 
 # The end-to-end project fixtures live beside their helpers and are shared by every test file.
-pytest_plugins = ["tests.pipeline_project"]
+pytest_plugins = ["tests.support.project"]
 
-ROOT = Path(__file__).resolve().parents[1]
-# The real Mercado Libre sample is read in place, by its path relative to the project.
-MELI_SAMPLE = (ROOT / "../shared/data/meli-beauty-mlb/items.csv").resolve()
-MELI_COLUMNS = {"text_column": "ITE_ITEM_TITLE", "label_column": "ITE_ITEM_DOM_DOMAIN_ID"}
-
-needs_meli = pytest.mark.skipif(not MELI_SAMPLE.is_file(),
-                                reason=f"{MELI_SAMPLE} not present")
+from tests.support.data import MELI_SAMPLE
 
 
 @pytest.fixture
@@ -40,8 +34,8 @@ def meli_frame() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def saved_sgd_dir(tmp_path_factory) -> Path:
     """A small SGD title model saved as the pipeline saves one (three obvious domains)."""
-    from domain_classifier.classical import SgdParams, build_sgd
-    from domain_classifier.features import TokenizeParams, make_vectorizer
+    from domain_classifier.families.classical import SgdParams, build_sgd
+    from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
     from domain_classifier.model_store import SklearnTitleModel, save_model
 
     rows = []

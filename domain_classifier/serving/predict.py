@@ -1,0 +1,108 @@
+"""Batch scoring in chunks: one output row per input row, in input order, memory flat."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from domain_classifier.errors import InputError
+from domain_classifier.data.ingest import blank_mask
+from domain_classifier.model_store import TitleModel
+from domain_classifier.params import require
+from domain_classifier.data.tables import atomic_path, check_columns, iter_table, table_format
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictParams:
+    input: str
+    output: str
+    text_column: str = "title"
+    top_k: int = 3
+    chunk_rows: int = 50000
+
+    def check(self, where: str) -> None:
+        require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
+        require(self.chunk_rows >= 1, f"{where}.chunk_rows", "must be >= 1")
+        for name in ("input", "output"):
+            try:
+                table_format(getattr(self, name))
+            except InputError as exc:
+                require(False, f"{where}.{name}", str(exc))
+
+
+def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
+    """Add predicted domain, its probability and the top-k domains to a chunk."""
+    titles = chunk[text_column]
+    blank = blank_mask(titles).to_numpy()
+    proba = np.zeros((len(chunk), len(model.labels)), dtype=np.float64)
+    if (~blank).any():
+        proba[~blank] = model.predict_proba(titles[~blank].astype(str).tolist())
+    k = min(top_k, len(model.labels))
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    labels = np.asarray(model.labels, dtype=object)
+    out = chunk.copy()
+    for rank in range(k):
+        top_label = labels[order[:, rank]].astype(object)
+        top_label[blank] = None
+        # An explicit string type keeps every chunk's schema equal, even an all-blank chunk.
+        top_label = pd.array(top_label, dtype="string")
+        top_proba = np.take_along_axis(proba, order[:, rank:rank + 1], axis=1)[:, 0]
+        top_proba[blank] = np.nan
+        if rank == 0:
+            out["predicted_domain"], out["probability"] = top_label, top_proba
+        out[f"top{rank + 1}_domain"], out[f"top{rank + 1}_probability"] = top_label, top_proba
+    return out, int(blank.sum())
+
+
+def predict_file(model: TitleModel, params: PredictParams) -> dict:
+    """Score params.input into params.output; return rows, blank titles and rows per second."""
+    start, rows, blanks = time.perf_counter(), 0, 0
+    with atomic_path(params.output) as tmp:
+        writer = _ChunkWriter(tmp, table_format(params.output))
+        try:
+            for chunk in iter_table(params.input, params.chunk_rows):
+                check_columns(chunk.columns, [params.text_column], params.input)
+                scored, blank = score_chunk(model, chunk, params.text_column, params.top_k)
+                writer.write(scored)
+                rows, blanks = rows + len(chunk), blanks + blank
+                log.info("scored %d rows", rows)
+        finally:
+            writer.close()
+        if rows == 0:
+            raise InputError(f"{params.input}: table has no rows")
+    seconds = time.perf_counter() - start
+    if blanks:
+        log.warning("%s: %d null or blank titles got no prediction", params.input, blanks)
+    return {"rows": rows, "blank_titles": blanks, "seconds": seconds,
+            "rows_per_second": rows / seconds if seconds else float("inf")}
+
+
+class _ChunkWriter:
+    """Appends scored chunks to one CSV or Parquet file."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.fmt, self.parquet = path, fmt, None
+        self.first = True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == ".csv":
+            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first,
+                         index=False)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.path, table.schema)
+            self.parquet.write_table(table.cast(self.parquet.schema))
+        self.first = False
+
+    def close(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()

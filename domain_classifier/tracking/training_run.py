@@ -1,0 +1,65 @@
+"""The MLflow run of one training stage: params, quality, confusion, trials, the model."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from domain_classifier.evaluation.metrics import evaluate_split
+from domain_classifier.data.ingest import DOMAIN, TITLE
+from domain_classifier.tracking.lineage import stage_record, stage_tags
+from domain_classifier.serving.pyfunc import log_title_model
+from domain_classifier.data.tables import read_table
+from domain_classifier.tracking.mlflow_store import MlflowParams, flat_params
+from domain_classifier.families.training import flat_history
+
+
+def confusion_figure(actual, predicted, labels: list[str]):
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a build machine
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    size = max(6.0, 0.35 * len(labels))
+    display = ConfusionMatrixDisplay.from_predictions(
+        actual, predicted, labels=labels, include_values=len(labels) <= 12,
+        xticks_rotation="vertical", colorbar=False)
+    display.figure_.set_size_inches(size, size)
+    display.figure_.tight_layout()
+    return display.figure_
+
+
+def log_quality(model, split_dir: Path) -> None:
+    """Validation and test metrics, per-domain report and confusion matrix of the active run."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    for split in ("val", "test"):
+        frame = read_table(Path(split_dir) / f"{split}.parquet", [TITLE, DOMAIN])
+        summary, per_domain, confusion = evaluate_split(model, frame, split)
+        mlflow.log_metrics({f"{split}_{k}": v for k, v in summary.items() if k != "rows"})
+        mlflow.log_table(per_domain, f"per_domain/{split}.json")
+        figure = confusion_figure(confusion["actual"], confusion["predicted"], model.labels)
+        mlflow.log_figure(figure, f"confusion/{split}.png")
+        plt.close(figure)
+
+
+def log_training(params: MlflowParams, *, family: str, model, model_dir, best: dict, history,
+                 section, split_dir, seconds: float) -> str:
+    """One MLflow run for one training stage; returns its run id."""
+    import mlflow
+
+    stage = f"train_{family}"
+    record = stage_record(stage)
+    model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
+    with mlflow.start_run(run_name=family) as run:
+        mlflow.set_tags({"family": family, "dvc.model_md5": model_md5,
+                         **stage_tags(record, stage)})
+        mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
+        mlflow.log_metric("cv_accuracy", float(history["accuracy"].max()))
+        for trial, accuracy in enumerate(history["accuracy"]):
+            mlflow.log_metric("trial_accuracy", float(accuracy), step=trial)
+        mlflow.log_table(flat_history(history), "trials.json")
+        log_quality(model, split_dir)
+        mlflow.set_tag("model_uri", log_title_model(model_dir))
+        mlflow.log_metric("seconds_training", seconds)
+    return run.info.run_id

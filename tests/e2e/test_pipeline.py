@@ -1,0 +1,99 @@
+"""End to end: the real DAG under `dvc repro` in a temporary git copy of the project."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from domain_classifier.features.text import dedup_key
+from tests.support.data import MELI_COLUMNS, MELI_SAMPLE, needs_meli
+from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
+    assert {"demo", "ingest", "split", "tokenize", "evaluate", "select", "predict",
+            "monitor"} | {f"train_{f}" for f in FAMILIES} == stages_run(first_repro)
+    evaluation = read_json(project / "metrics/evaluate.json")
+    # 3,000 rows in 32 unbalanced domains with one trial each: far above chance (~0.03).
+    for family in FAMILIES:
+        assert evaluation[family]["val"]["macro_f1"] > 0.2, family
+    assert evaluation["sgd"]["val"]["macro_f1"] > 0.5
+    champion = read_json(project / "metrics/champion.json")
+    assert champion["val_macro_f1"] == max(evaluation[f]["val"]["macro_f1"] for f in FAMILIES)
+    assert (project / "reports/monitor.md").is_file()
+    assert read_json(project / "metrics/monitor.json")["retrain_recommended"] is False
+    keys = {s: set(pd.read_parquet(project / f"data/split/{s}.parquet")["title"].map(dedup_key))
+            for s in ("train", "val", "test")}
+    assert not (keys["train"] & keys["val"] or keys["train"] & keys["test"]
+                or keys["val"] & keys["test"])
+    batch = pd.read_parquet(project / "data/demo/batch.parquet")
+    scored = pd.read_parquet(project / "data/predictions/batch.parquet")
+    assert len(scored) == len(batch) == 700
+    assert scored["item_id"].tolist() == batch["item_id"].tolist()
+
+
+def test_second_repro_is_a_no_op(project, first_repro):
+    output = run(["dvc", "repro"], project)
+    assert stages_run(output) == set()
+    assert "Data and pipelines are up to date" in output
+
+
+def test_retraining_from_scratch_gives_identical_metrics(project, first_repro):
+    # Metrics and trial histories, not model files: a .keras archive records its save time.
+    tracked = ["metrics/evaluate.json", "metrics/champion.json", "metrics/train/sgd.json",
+               "metrics/train/lstm.json", "plots/tuning/sgd.csv", "plots/tuning/lstm.csv",
+               "dvclive/lstm/metrics.json"]
+    before = {name: (project / name).read_bytes() for name in tracked}
+    for family in ("sgd", "lstm"):  # a scikit-learn and a Keras family
+        shutil.rmtree(project / f"models/{family}")
+    (project / "metrics/evaluate.json").unlink()
+    # Without --force DVC would check the models out of its cache instead of training again.
+    forced = run(["dvc", "repro", "--force", "--single-item", "train_sgd", "train_lstm"], project)
+    assert stages_run(forced) == {"train_sgd", "train_lstm"}
+    run(["dvc", "repro"], project)
+    assert {name: (project / name).read_bytes() for name in tracked} == before
+
+
+def test_bad_param_fails_with_one_line_naming_it(project, first_repro):
+    path = project / "params.yaml"
+    original = path.read_text()
+    update_params(project, {"train_sgd": {"max_trials": 0}})
+    try:
+        proc = subprocess.run([sys.executable, "-m", "stages.train_sgd"], cwd=project,
+                              capture_output=True, text=True)
+    finally:
+        path.write_text(original)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "Error: param 'train_sgd.max_trials' must be >= 1, got 0")
+
+
+def test_changing_a_train_param_would_rerun_only_training_and_downstream(project, first_repro):
+    original = (project / "params.yaml").read_text()
+    update_params(project, {"train_sgd": {"max_iter": 12}})
+    try:
+        would_run = stages_run(run(["dvc", "repro", "--dry"], project))
+    finally:
+        (project / "params.yaml").write_text(original)
+    assert "train_sgd" in would_run
+    assert would_run <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
+
+
+@needs_meli
+def test_mercado_libre_sample_is_a_params_change(project, first_repro):
+    args = ["dvc", "exp", "run", "-S", f"data.source={MELI_SAMPLE}",
+            "-S", f"data.text_column={MELI_COLUMNS['text_column']}",
+            "-S", f"data.label_column={MELI_COLUMNS['label_column']}"]
+    run(args, project)
+    evaluation = read_json(project / "metrics/evaluate.json")
+    assert evaluation["sgd"]["val"]["macro_f1"] >= 0.85
+    for family in FAMILIES:  # tiny budgets, yet every family learns (chance is about 0.33)
+        assert evaluation[family]["val"]["macro_f1"] >= 0.6, family
+    split = read_json(project / "metrics/split.json")
+    assert split["train"]["domains"] == 3
+    assert run(["dvc", "exp", "list", "--name-only"], project).strip()

@@ -1,0 +1,146 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from threadpoolctl import threadpool_limits
+
+from domain_classifier.families.classical import (FAMILIES, EarlyStoppingXGB, HgbParams, XgbParams,
+                                         build_hgb, build_xgb)
+from domain_classifier.errors import InputError
+from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
+from domain_classifier.params import parse_dataclass
+from tests.support.data import MELI_COLUMNS, MELI_SAMPLE
+
+LOG_RATE = {"min": -0.1, "max": 0.3}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """On a shared, busy machine OpenMP threads wait on each other at every tree node
+    (a 180-row fit took 22 s with 2 threads); one thread keeps this module fast."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.mark.parametrize("cls, section, raw, message", [
+    (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
+    (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
+    (HgbParams, "train_hgb", {"reduction": "pca"}, "train_hgb.reduction' must be one of svd, chi2"),
+    (HgbParams, "train_hgb", {"n_components": 0}, "train_hgb.n_components' must be >= 1"),
+    (HgbParams, "train_hgb", {"space": {"learning_rate": LOG_RATE}},
+     "train_hgb.space.learning_rate' value -0.1 is invalid"),
+    (HgbParams, "train_hgb", {"space": {"learning_rat": [0.1]}},
+     "train_hgb.space.learning_rat' is not a known option"),
+    (HgbParams, "train_hgb", {"space": {"random_state": [1]}},
+     "train_hgb.space.random_state' is set by the stage"),
+    (XgbParams, "train_xgb", {"space": {"learning_rate": LOG_RATE}},
+     "train_xgb.space.learning_rate' must be > 0, got -0.1"),
+    (XgbParams, "train_xgb", {"space": {"learning_rat": [0.1]}},
+     "train_xgb.space.learning_rat' is not a known option"),
+    (XgbParams, "train_xgb", {"space": {"n_jobs": [4]}},
+     "train_xgb.space.n_jobs' is set by the stage"),
+    (XgbParams, "train_xgb", {"space": {"subsample": {"min": 0.5, "max": 1.5}}},
+     "train_xgb.space.subsample' must be in \\(0, 1\\]"),
+    (XgbParams, "train_xgb", {"space": {"n_estimators": [10.5]}},
+     "train_xgb.space.n_estimators' must be an int >= 1"),
+    (XgbParams, "train_xgb", {"space": {"max_depth": ["deep"]}},
+     "train_xgb.space.max_depth' must be an int >= 0"),
+    (XgbParams, "train_xgb", {"max_features": 0}, "train_xgb.max_features' must be >= 1"),
+    (XgbParams, "train_xgb", {"validation_fraction": 1.0}, "train_xgb.validation_fraction'"),
+])
+def test_impossible_params_are_refused_naming_them(cls, section, raw, message):
+    with pytest.raises(InputError, match=message):
+        parse_dataclass(cls, raw, section)
+
+
+def test_defaults_are_valid_and_registered():
+    for family, cls in (("hgb", HgbParams), ("xgb", XgbParams)):
+        assert FAMILIES[family][0] is cls
+        parse_dataclass(cls, {}, f"train_{family}")
+
+
+@pytest.fixture(scope="module")
+def separable_data():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 60)
+    dense = np.abs(rng.normal(size=(180, 30))) + np.eye(30)[y * 10] * 3  # chi2 needs X >= 0
+    return scipy.sparse.csr_matrix(dense, dtype=np.float32), y
+
+
+TINY_BUILDS = {
+    "hgb-svd": lambda: build_hgb({"max_iter": 30}, HgbParams(n_components=5)),
+    "hgb-chi2": lambda: build_hgb({"max_iter": 30}, HgbParams(reduction="chi2", n_components=5)),
+    "xgb": lambda: build_xgb({"n_estimators": 30, "max_depth": 2},
+                             XgbParams(max_features=10, n_jobs=1)),
+}
+
+
+@pytest.mark.parametrize("name", TINY_BUILDS)
+def test_builders_fit_sparse_features_and_give_probabilities(name, separable_data):
+    X, y = separable_data
+    model = TINY_BUILDS[name]().fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (180, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert (proba.argmax(axis=1) == y).mean() > 0.9
+    # The stage saves the fitted model with joblib, so it must pickle.
+    assert np.allclose(pickle.loads(pickle.dumps(model)).predict_proba(X), proba)
+
+
+def test_builders_work_inside_cross_validation(separable_data):
+    X, y = separable_data
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=1)
+    for build in TINY_BUILDS.values():
+        assert cross_val_score(build(), X, y, cv=cv, scoring="accuracy").min() > 0.9
+
+
+def test_xgb_stops_early_and_is_deterministic(separable_data):
+    X, y = separable_data
+    labels = np.array(["a", "b", "c"])[y]  # the wrapper must not rely on 0..k-1 labels
+
+    def fit():
+        return EarlyStoppingXGB({"n_estimators": 500, "learning_rate": 0.3},
+                                validation_fraction=0.2, early_stopping_rounds=5, random_state=3,
+                                n_jobs=1).fit(X, labels)
+
+    first, second = fit(), fit()
+    assert first.best_iteration_ < 100
+    assert first.model_.get_booster().num_boosted_rounds() < 500
+    assert list(first.classes_) == ["a", "b", "c"]
+    assert (first.predict(X) == labels).mean() > 0.9
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+
+
+@pytest.fixture(scope="module")
+def meli_features():
+    if not MELI_SAMPLE.is_file():
+        pytest.skip(f"{MELI_SAMPLE} not present")
+    raw = pd.read_csv(MELI_SAMPLE)
+    titles = raw[MELI_COLUMNS["text_column"]].astype(str).to_numpy()
+    y = pd.factorize(raw[MELI_COLUMNS["label_column"]], sort=True)[0]
+    t_train, t_test, y_train, y_test = train_test_split(titles, y, test_size=0.2, stratify=y,
+                                                        random_state=3)
+    vectorizer = make_vectorizer(TokenizeParams()).fit(t_train.tolist())
+    return (vectorizer.transform(t_train.tolist()), y_train,
+            vectorizer.transform(t_test.tolist()), y_test)
+
+
+REAL_BUILDS = {
+    "hgb": lambda: build_hgb({"learning_rate": 0.1, "max_leaf_nodes": 31, "n_iter_no_change": 30},
+                             HgbParams(reduction="svd", n_components=100)),
+    "xgb": lambda: build_xgb({"learning_rate": 0.3, "max_depth": 4, "n_estimators": 100,
+                              "colsample_bytree": 0.5, "max_bin": 32},
+                             XgbParams(max_features=2000, n_jobs=1)),
+}
+
+
+@pytest.mark.parametrize("family", REAL_BUILDS)
+def test_family_learns_the_real_sample(family, meli_features):
+    X_train, y_train, X_test, y_test = meli_features
+    model = REAL_BUILDS[family]().fit(X_train, y_train)
+    predicted = model.predict_proba(X_test).argmax(axis=1)
+    assert f1_score(y_test, predicted, average="macro") >= 0.75  # chance is about 0.33

@@ -1,0 +1,130 @@
+"""MLflow mirror, code level: params checks, unreachable stores, the raw-title model, aliases."""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+import yaml
+
+from domain_classifier.errors import InputError
+from domain_classifier.model_store import load_model, predict_labels
+from domain_classifier.params import parse_dataclass
+from domain_classifier.tracking.mlflow_store import MlflowParams, connect, load_registered
+
+TITLES = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15 Silicone", "Liquidificador 3 Velocidades"]
+
+
+@pytest.fixture(autouse=True)
+def no_inherited_uri(monkeypatch):
+    # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI, which would leak between tests.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def params_file(tmp_path, **mlflow) -> str:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/m.db",
+                                               **mlflow}}))
+    return str(path)
+
+
+@pytest.mark.parametrize("key,value", [("registered_model", "team/model"),
+                                       ("registered_model", "champion@v2"),
+                                       ("registered_model", ""),
+                                       ("experiment", ""), ("experiment", "bad\nname")])
+def test_invalid_names_are_refused_naming_the_param(key, value):
+    with pytest.raises(InputError, match=rf"^param 'mlflow\.{key}' must be"):
+        parse_dataclass(MlflowParams, {key: value}, "mlflow")
+
+
+def test_environment_uri_overrides_the_param(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:1")
+    assert MlflowParams(tracking_uri="sqlite:///mlflow.db").uri == "http://127.0.0.1:1"
+
+
+def test_unreachable_store_warns_once_or_fails_fast_when_required(tmp_path, caplog):
+    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with caplog.at_level(logging.WARNING, logger="domain_classifier.tracking.mlflow_store"):
+        assert connect(params_file(tmp_path, tracking_uri=uri)) is None
+    assert [r.getMessage() for r in caplog.records if uri in r.getMessage()] == [
+        caplog.records[-1].getMessage()]
+    with pytest.raises(InputError, match=rf"MLflow tracking store {uri} unreachable and "
+                                         r"param 'mlflow.required' is true"):
+        connect(params_file(tmp_path, tracking_uri=uri, required=True))
+
+
+def test_logged_model_takes_raw_titles_as_frame_series_or_list(saved_sgd_dir, tmp_path):
+    import mlflow
+
+    from domain_classifier.serving.pyfunc import load_title_model, log_title_model
+
+    assert connect(params_file(tmp_path)) is not None
+    with mlflow.start_run():
+        uri = log_title_model(saved_sgd_dir)
+    expected = predict_labels(load_model(saved_sgd_dir), TITLES).tolist()
+    served = mlflow.pyfunc.load_model(uri)
+    for batch in (pd.DataFrame({"title": TITLES, "item_id": [1, 2, 3]}),
+                  pd.Series(TITLES), TITLES):
+        out = served.predict(batch)
+        assert out["domain"].tolist() == expected
+        assert out["probability"].between(0, 1).all()
+    assert predict_labels(load_title_model(uri), TITLES).tolist() == expected
+
+
+def test_champion_alias_moves_and_the_replaced_version_keeps_previous(saved_sgd_dir, tmp_path):
+    import mlflow
+    from mlflow import MlflowClient
+
+    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.tracking.mlflow_store import _promote
+
+    assert connect(params_file(tmp_path)) is not None
+    client = MlflowClient()
+    versions = []
+    for _ in range(2):
+        with mlflow.start_run():
+            uri = log_title_model(saved_sgd_dir)
+        versions.append(mlflow.register_model(uri, "dc-test").version)
+        _promote(client, "dc-test", versions[-1])
+    _promote(client, "dc-test", versions[-1])  # promoting the champion again changes nothing
+    assert client.get_model_version_by_alias("dc-test", "champion").version == versions[1]
+    assert client.get_model_version_by_alias("dc-test", "previous").version == versions[0]
+    model = load_registered("models:/dc-test@champion", params_file(tmp_path))
+    assert predict_labels(model, TITLES).tolist() == predict_labels(
+        load_model(saved_sgd_dir), TITLES).tolist()
+
+
+def test_loading_an_unknown_registered_model_is_one_clear_error(tmp_path):
+    with pytest.raises(InputError, match=r"^models:/nope@champion: cannot load from MLflow"):
+        load_registered("models:/nope@champion", params_file(tmp_path))
+
+
+def test_embedded_store_is_the_projects_even_from_a_queued_experiment(tmp_path, monkeypatch):
+    from domain_classifier.tracking.mlflow_store import in_temporary_workspace
+
+    workspace = tmp_path / ".dvc/tmp/exps/tmpabc123"
+    workspace.mkdir(parents=True)
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))  # what DVC sets for a queued experiment
+    assert MlflowParams().uri == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert in_temporary_workspace()
+    assert MlflowParams(tracking_uri="sqlite:////srv/m.db").uri == "sqlite:////srv/m.db"
+
+
+def test_a_stage_refuses_an_invalid_model_name_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support.data import ROOT
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"evaluate": {"families": ["sgd"]},
+                                    "mlflow": {"registered_model": "team/classifier"}}))
+    done = subprocess.run([sys.executable, "-m", "stages.select", "--params", str(path),
+                           "--metrics", str(tmp_path / "champion.json")], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: param 'mlflow.registered_model' must be letters, digits, '_', '.' or '-' "
+        "(it goes into models:/<name>@champion), got 'team/classifier'"]
+    assert not (tmp_path / "champion.json").exists()

@@ -1,0 +1,70 @@
+"""The project under `dvc repro` in a temporary git copy: shared by every end-to-end test file.
+
+Session-scoped, so the pipeline runs once; test files run in name order and each states
+the state it needs rather than relying on what an earlier file left behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dvc.utils.serialize import modify_yaml
+
+from domain_classifier.tools.profiles import apply_profile
+from tests.support.data import ROOT
+
+SKIP = {"dvc.lock"}
+SKIP_DIRS = ("data/", "models/", "metrics/", "plots/")
+
+FAMILIES = ("sgd", "hgb", "xgb", "rnn", "lstm")
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def update_params(project: Path, changes: dict) -> None:
+    with modify_yaml(project / "params.yaml") as params:
+        apply_profile(changes, params, "test change")
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w@-]+)'", output))
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    """A git repository holding the project's source files, with small budgets committed."""
+    target = tmp_path_factory.mktemp("project")
+    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], ROOT)
+    for name in listed.splitlines():
+        if name in SKIP or name.startswith(SKIP_DIRS) or not (ROOT / name).is_file():
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    run([sys.executable, "-m", "domain_classifier.tools.profiles", "profiles/small.yaml"], target)
+    run(["git", "init", "-q", "-b", "main"], target)
+    run(["git", "config", "user.email", "ci@example.invalid"], target)
+    run(["git", "config", "user.name", "CI"], target)
+    run(["git", "add", "-A"], target)
+    run(["git", "commit", "-qm", "project under test"], target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def first_repro(project) -> str:
+    return run(["dvc", "repro"], project)
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text())

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from domain_classifier.errors import InputError
+from domain_classifier.features.tokenize import (OOV_ID, PAD_ID, TokenizeParams, build_vocabulary,
+                                        encode_sequences, make_vectorizer)
+from domain_classifier.params import parse_dataclass
+from domain_classifier.features.text import normalize_title
+
+
+def test_normalisation_folds_case_accents_and_spaces():
+    assert normalize_title("  Sérum  FACIAL Hidratação ") == "serum facial hidratacao"
+    assert normalize_title("Sérum", lowercase=False, strip_accents=False) == "Sérum"
+    # NFKC turns compatibility characters (full-width digits, ligatures) into plain ones.
+    assert normalize_title("ｆｉ３０ml") == "fi30ml"
+
+
+def test_vocabulary_is_frequency_ranked_and_stable():
+    params = TokenizeParams(vocab_size=4)
+    vocab = build_vocabulary(["b a", "a c", "c b a"], params)
+    assert vocab == ["a", "b"]  # a:3, then b and c tie at 2 -> alphabetical, cut at 4-2
+
+
+def test_sequences_are_padded_truncated_and_mark_unknown_tokens():
+    params = TokenizeParams(sequence_length=3)
+    seqs = encode_sequences(["Shampoo Óleo", "x y z w", "shampoo nunca"], ["shampoo", "oleo"],
+                            params)
+    assert seqs.shape == (3, 3) and seqs.dtype == np.int32
+    assert seqs[0].tolist() == [2, 3, PAD_ID]
+    assert seqs[1].tolist() == [OOV_ID] * 3
+    assert seqs[2].tolist() == [2, OOV_ID, PAD_ID]
+
+
+def test_vectorizer_is_fitted_on_given_titles_only():
+    params = TokenizeParams(min_df=1, word_ngram_range=[1, 1], char_ngram_range=[3, 3])
+    vectorizer = make_vectorizer(params).fit(["shampoo anticaspa", "capinha iphone"])
+    names = set(vectorizer.get_feature_names_out())
+    assert "word__shampoo" in names and "word__liquidificador" not in names
+    unseen = vectorizer.transform(["liquidificador"])
+    assert unseen[:, [i for i, n in enumerate(vectorizer.get_feature_names_out())
+                      if n.startswith("word__")]].nnz == 0
+
+
+@pytest.mark.parametrize("raw, param", [
+    ({"unicode_form": "NFX"}, "tokenize.unicode_form"),
+    ({"char_ngram_range": [5, 2]}, "tokenize.char_ngram_range"),
+    ({"vocab_size": 2}, "tokenize.vocab_size"),
+])
+def test_bad_tokenize_params_are_named(raw, param):
+    with pytest.raises(InputError, match=param):
+        parse_dataclass(TokenizeParams, raw, "tokenize")
