@@ -11,6 +11,7 @@ from domain_classifier.errors import InputError
 from domain_classifier.model_store import load_model, predict_labels
 from domain_classifier.params import parse_dataclass
 from domain_classifier.tracking.mlflow_store import MlflowParams, connect, load_registered
+from tests.support.net import free_port
 
 TITLES = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15 Silicone", "Liquidificador 3 Velocidades"]
 
