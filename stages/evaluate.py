@@ -5,7 +5,7 @@ import click
 
 from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.evaluation.metrics import evaluate_split
-from domain_classifier.model_store import load_model
+from domain_classifier.families.registry import load_model
 from domain_classifier.params import load_section
 from domain_classifier.evaluation.selection import EvaluateParams
 from domain_classifier.data.tables import read_table, write_json, write_table

@@ -4,7 +4,7 @@ import dataclasses
 import click
 
 from domain_classifier.stage import PARAMS_OPTION, stage
-from domain_classifier.model_store import load_model
+from domain_classifier.families.registry import load_model
 from domain_classifier.params import load_section
 from domain_classifier.serving.predict import PredictParams, predict_file
 from domain_classifier.tracking.mlflow_store import load_registered

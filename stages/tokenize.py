@@ -1,17 +1,16 @@
-"""Stage tokenize: fit text processing on train; write TF-IDF features and token sequences."""
+"""Stage tokenize: fit text processing on train; write each feature set to its own folder."""
 from pathlib import Path
 
 import click
-import joblib
-import numpy as np
-import scipy.sparse
 
-from domain_classifier.stage import PARAMS_OPTION, stage
-from domain_classifier.features.tokenize import (TokenizeParams, build_vocabulary, encode_sequences,
-                                        make_vectorizer)
-from domain_classifier.params import load_section
+from domain_classifier.data.schema import COLUMNS, DOMAIN, TITLE
 from domain_classifier.data.split import SPLITS
-from domain_classifier.data.tables import read_table, write_json
+from domain_classifier.data.tables import atomic_dir, read_table
+from domain_classifier.features import files
+from domain_classifier.features.tokenize import (TFIDF_BLOCKS, TokenizeParams, build_vocabulary,
+                                                 encode_sequences, make_vectorizer)
+from domain_classifier.params import load_section
+from domain_classifier.stage import PARAMS_OPTION, stage
 
 
 @click.command()
@@ -22,23 +21,26 @@ from domain_classifier.data.tables import read_table, write_json
 def main(params_file, split_dir, out_dir):
     """Fit on train only, transform every split."""
     params = load_section(TokenizeParams, "tokenize", params_file)
-    frames = {s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"]) for s in SPLITS}
+    frames = {s: read_table(Path(split_dir) / f"{s}.parquet", COLUMNS) for s in SPLITS}
+    titles = {name: frame[TITLE].tolist() for name, frame in frames.items()}
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    labels = sorted(frames["train"]["domain"].unique())
-    vectorizer = make_vectorizer(params).fit(frames["train"]["title"].tolist())
-    vocabulary = build_vocabulary(frames["train"]["title"], params)
+    labels = sorted(frames["train"][DOMAIN].unique())
     label_ids = {label: i for i, label in enumerate(labels)}
-    for name, frame in frames.items():
-        titles = frame["title"].tolist()
-        scipy.sparse.save_npz(out / f"tfidf_{name}.npz", vectorizer.transform(titles).tocsr())
-        np.save(out / f"sequences_{name}.npy", encode_sequences(titles, vocabulary, params))
-        np.save(out / f"labels_{name}.npy", frame["domain"].map(label_ids).to_numpy(np.int32))
-    joblib.dump(vectorizer, out / "vectorizer.joblib")
-    write_json(labels, out / "labels.json")
-    write_json(vocabulary, out / "vocabulary.json")
-    click.echo(f"{len(vectorizer.get_feature_names_out())} TF-IDF features, "
-               f"{len(vocabulary) + 2} token ids, {len(labels)} domains")
+    with atomic_dir(out / files.LABELS) as staging:
+        files.write_labels(staging, labels, {name: frame[DOMAIN].map(label_ids).to_numpy()
+                                             for name, frame in frames.items()})
+    vectorizer = make_vectorizer(params).fit(titles["train"])
+    for block in TFIDF_BLOCKS:
+        part = vectorizer.only(block)
+        with atomic_dir(out / files.tfidf_set(block)) as staging:
+            files.write_tfidf(staging, part, {n: part.transform(t) for n, t in titles.items()})
+    vocabulary = build_vocabulary(titles["train"], params)
+    encode = {n: encode_sequences(t, vocabulary, params.text, params.sequence_length)
+              for n, t in titles.items()}
+    with atomic_dir(out / files.SEQUENCES) as staging:
+        files.write_sequences(staging, vocabulary, params.text, params.sequence_length, encode)
+    click.echo(f"{vectorizer.n_features()} TF-IDF features, {len(vocabulary) + 2} token ids, "
+               f"{len(labels)} domains")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Stage train_hgb: Bayesian-tune histogram gradient boosting on reduced TF-IDF; save it."""
-from domain_classifier.stage import training_command
+"""Stage train_hgb: tune, fit and save the hgb family (domain_classifier/families/hgb.py)."""
+from domain_classifier.families import hgb
+from domain_classifier.training import training_command
 
-main = training_command("hgb")
+main = training_command(hgb.FAMILY)
 
 if __name__ == "__main__":
     main()

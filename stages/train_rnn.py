@@ -1,7 +1,8 @@
-"""Stage train_rnn: Bayesian-tune a SimpleRNN on token sequences, save it with its text steps."""
-from domain_classifier.stage import training_command
+"""Stage train_rnn: tune, fit and save the rnn family (domain_classifier/families/rnn.py)."""
+from domain_classifier.families import rnn
+from domain_classifier.training import training_command
 
-main = training_command("rnn")
+main = training_command(rnn.FAMILY)
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
-"""Stage train_sgd: Bayesian-tune an SGDClassifier on TF-IDF features and save it."""
-from domain_classifier.stage import training_command
+"""Stage train_sgd: tune, fit and save the sgd family (domain_classifier/families/sgd.py)."""
+from domain_classifier.families import sgd
+from domain_classifier.training import training_command
 
-main = training_command("sgd")
+main = training_command(sgd.FAMILY)
 
 if __name__ == "__main__":
     main()

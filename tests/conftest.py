@@ -34,9 +34,9 @@ def meli_frame() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def saved_sgd_dir(tmp_path_factory) -> Path:
     """A small SGD title model saved as the pipeline saves one (three obvious domains)."""
-    from domain_classifier.families.classical import SgdParams, build_sgd
-    from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
-    from domain_classifier.model_store import SklearnTitleModel, save_model
+    from domain_classifier.features.tokenize import TokenizeParams
+    from domain_classifier.model_store import save_model
+    from tests.support.models import train_sgd_model
 
     rows = []
     for i in range(20):
@@ -44,11 +44,6 @@ def saved_sgd_dir(tmp_path_factory) -> Path:
                  (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
                  (f"Liquidificador {i} Velocidades 220v", "MLB-BLENDERS")]
     frame = pd.DataFrame(rows, columns=["title", "domain"])
-    labels = sorted(frame["domain"].unique())
-    vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(frame["title"])
-    y = frame["domain"].map({d: i for i, d in enumerate(labels)}).to_numpy()
-    clf = build_sgd({"loss": "log_loss", "alpha": 1e-4}, SgdParams(seed=1)).fit(
-        vectorizer.transform(frame["title"]), y)
     directory = tmp_path_factory.mktemp("model") / "sgd"
-    save_model(SklearnTitleModel("sgd", vectorizer, clf, labels), directory)
+    save_model(train_sgd_model(frame, TokenizeParams(min_df=1)), directory)
     return directory

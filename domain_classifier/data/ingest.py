@@ -8,9 +8,8 @@ import pandas as pd
 
 from domain_classifier.errors import InputError
 from domain_classifier.params import require
+from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask, row_list
 from domain_classifier.data.tables import read_table
-
-TITLE, DOMAIN = "title", "domain"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,17 +38,6 @@ def ingest(params: DataParams) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def blank_mask(titles: pd.Series) -> pd.Series:
-    """True where a title is null or only whitespace."""
-    return titles.isna() | (titles.fillna("").str.strip() == "")
-
-
-def _row_list(index, limit: int = 5) -> str:
-    rows = [str(i + 1) for i in list(index)[:limit]]
-    more = f" and {len(index) - limit} more" if len(index) > limit else ""
-    return ", ".join(rows) + more
-
-
 def _handle_blank_titles(frame: pd.DataFrame, path: Path, params: DataParams) -> pd.DataFrame:
     blank = blank_mask(frame[TITLE])
     if not blank.any():
@@ -57,7 +45,7 @@ def _handle_blank_titles(frame: pd.DataFrame, path: Path, params: DataParams) ->
     if not params.drop_blank_titles:
         raise InputError(
             f"{path}: column '{params.text_column}' has {int(blank.sum())} null or blank titles "
-            f"(data rows {_row_list(frame.index[blank])}); remove them or set "
+            f"(data rows {row_list(frame.index[blank])}); remove them or set "
             f"data.drop_blank_titles: true"
         )
     kept = frame[~blank]
@@ -71,7 +59,7 @@ def _check_labels(frame: pd.DataFrame, path: Path, label_column: str) -> None:
     if missing.any():
         raise InputError(
             f"{path}: column '{label_column}' has {int(missing.sum())} null or blank labels "
-            f"(data rows {_row_list(frame.index[missing])})"
+            f"(data rows {row_list(frame.index[missing])})"
         )
     domains = frame[DOMAIN].unique()
     if len(domains) < 2:

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from domain_classifier.errors import InputError
-from domain_classifier.data.ingest import DOMAIN, TITLE, blank_mask
+from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask
 from domain_classifier.params import require
 from domain_classifier.features.text import dedup_key
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, precision_recall_fscore_support
 
-from domain_classifier.data.ingest import DOMAIN, TITLE
+from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.model_store import TitleModel, predict_labels
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from domain_classifier.families import registry
 from domain_classifier.params import require
-
-KNOWN_FAMILIES = ("sgd", "hgb", "xgb", "rnn", "lstm")
 
 SELECTION_METRIC = "macro_f1"
 
@@ -27,12 +26,12 @@ def champion_summary(family: str, results: dict[str, dict]) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
-    families: list[str] = dataclasses.field(default_factory=lambda: ["sgd"])
+    families: list[str] = dataclasses.field(default_factory=lambda: list(registry.names()))
 
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")
-        unknown = sorted(set(self.families) - set(KNOWN_FAMILIES))
+        unknown = sorted(set(self.families) - set(registry.names()))
         require(not unknown, f"{where}.families",
-                f"has unknown family {unknown} (known: {', '.join(KNOWN_FAMILIES)})")
+                f"has unknown family {unknown} (known: {', '.join(registry.names())})")
         require(len(set(self.families)) == len(self.families), f"{where}.families",
                 "lists a family twice")

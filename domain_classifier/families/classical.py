@@ -1,217 +1,58 @@
-"""Model families that learn from the sparse TF-IDF features (scikit-learn style estimators)."""
+"""What the TF-IDF families (sgd, hgb, xgb) share: the saved model and the tune-then-refit trainer."""
 from __future__ import annotations
 
-import dataclasses
+import functools
+import logging
+from pathlib import Path
+from typing import Callable, Sequence
 
+import joblib
 import numpy as np
-import scipy.sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.feature_selection import SelectKBest, chi2
-from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, LabelEncoder
-from xgboost import XGBClassifier
 
-from domain_classifier.params import require
-from domain_classifier.families.tuning import SearchParams, check_space
+from domain_classifier.features.files import LABELS, read_labels, read_tfidf, read_vectorizer, tfidf_set
+from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
+from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
 
-PROBABILISTIC_SGD_LOSSES = ("log_loss", "modified_huber")
-HGB_REDUCTIONS = ("svd", "chi2")
-# Set by the builders from other params; tuning them too would pass each twice.
-HGB_FIXED = ("random_state", "early_stopping")
-XGB_FIXED = ("tree_method", "n_jobs", "random_state", "early_stopping_rounds")
-# XGBoost validates its params only once training starts, deep inside a CV fold, so the
-# usual mistakes are caught here instead.
-XGB_RANGES = {
-    "learning_rate": (lambda v: v > 0, "> 0"),
-    "n_estimators": (lambda v: isinstance(v, int) and v >= 1, "an int >= 1"),
-    "max_depth": (lambda v: isinstance(v, int) and v >= 0, "an int >= 0"),
-    "max_leaves": (lambda v: isinstance(v, int) and v >= 0, "an int >= 0"),
-    "max_bin": (lambda v: isinstance(v, int) and v >= 2, "an int >= 2"),
-    "subsample": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "colsample_bytree": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "colsample_bylevel": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "colsample_bynode": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "min_child_weight": (lambda v: v >= 0, ">= 0"),
-    "reg_lambda": (lambda v: v >= 0, ">= 0"),
-    "reg_alpha": (lambda v: v >= 0, ">= 0"),
-    "gamma": (lambda v: v >= 0, ">= 0"),
-}
+log = logging.getLogger(__name__)
+TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
 
 
-def space_values(spec) -> list:
-    """The values a search could try that are most likely to be invalid: choices or bounds."""
-    return spec if isinstance(spec, list) else [spec["min"], spec["max"]]
+class SklearnTitleModel:
+    """A fitted title vectorizer and a fitted scikit-learn-style classifier over label ids."""
+
+    format = "joblib"
+
+    def __init__(self, family: str, vectorizer: TitleVectorizer, classifier, labels: list[str]):
+        self.family, self.vectorizer, self.classifier = family, vectorizer, classifier
+        self.labels = list(labels)
+
+    def predict_proba(self, titles: Sequence[str]) -> np.ndarray:
+        return self.classifier.predict_proba(self.vectorizer.transform(list(titles)))
+
+    def save(self, directory: Path) -> None:
+        joblib.dump(self, directory / "model.joblib")
+
+    @classmethod
+    def load(cls, directory: Path) -> "SklearnTitleModel":
+        return joblib.load(Path(directory) / "model.joblib")
 
 
-def refuse_fixed(space: dict, fixed: tuple[str, ...], where: str) -> None:
-    for name in space:
-        require(name not in fixed, f"{where}.{name}", "is set by the stage and cannot be tuned")
+def train_classical(build: Callable, params: CrossValidatedParams, features_dir: Path | str,
+                    family: str):
+    """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train."""
+    X, y = read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_labels(features_dir, "train")
+    log.info("%s: tuning %d trials, %d-fold CV on %d rows x %d features", family,
+             params.max_trials, params.cv_folds, X.shape[0], X.shape[1])
+    best, history = bayesian_search(lambda values: build(values, params), params.space, X, y,
+                                    params, name=family)
+    log.info("%s: best %s (cv accuracy %.4f); refitting on all of train", family, best,
+             history["accuracy"].max())
+    classifier = build(best, params).fit(X, y)
+    model = SklearnTitleModel(family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier,
+                              read_labels(features_dir))
+    return model, best, history
 
 
-def check_estimator_space(estimator, space: dict, where: str) -> None:
-    """Names must be estimator params, and every choice and bound must pass its validation."""
-    check_space(space, set(estimator.get_params()), where)
-    for name, spec in space.items():
-        for value in space_values(spec):
-            try:
-                clone(estimator).set_params(**{name: value})._validate_params()
-            except (ValueError, TypeError) as exc:
-                require(False, f"{where}.{name}", f"value {value!r} is invalid: {exc}")
-
-
-@dataclasses.dataclass(frozen=True)
-class SgdParams(SearchParams):
-    max_iter: int = 30
-    tol: float = 1e-4
-    space: dict = dataclasses.field(default_factory=lambda: {
-        "alpha": {"min": 1e-6, "max": 1e-3, "sampling": "log"},
-        "loss": ["log_loss", "modified_huber"],
-    })
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        require(self.max_iter >= 1, f"{where}.max_iter", "must be >= 1")
-        check_estimator_space(build_sgd({}, self), self.space, f"{where}.space")
-        losses = self.space.get("loss", ["hinge"])
-        # select and predict need probabilities, which only these losses give.
-        require(set(losses) <= set(PROBABILISTIC_SGD_LOSSES), f"{where}.space.loss",
-                f"must choose among {', '.join(PROBABILISTIC_SGD_LOSSES)}, got {losses}")
-
-
-def build_sgd(values: dict, params: SgdParams) -> SGDClassifier:
-    # n_jobs parallelises the one-vs-rest fits; each has its own seed, so results do not change.
-    return SGDClassifier(random_state=params.seed, max_iter=params.max_iter, tol=params.tol, n_jobs=-1,
-                         **values)
-
-
-@dataclasses.dataclass(frozen=True)
-class HgbParams(SearchParams):
-    reduction: str = "svd"
-    n_components: int = 100
-    early_stopping: bool = True
-    space: dict = dataclasses.field(default_factory=lambda: {
-        "learning_rate": {"min": 0.05, "max": 0.3, "sampling": "log"},
-        "max_leaf_nodes": {"min": 15, "max": 63},
-        "l2_regularization": {"min": 1e-3, "max": 10.0, "sampling": "log"},
-        "max_iter": [300],
-        "n_iter_no_change": [30],
-    })
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        require(self.reduction in HGB_REDUCTIONS, f"{where}.reduction",
-                f"must be one of {', '.join(HGB_REDUCTIONS)}, got {self.reduction!r}")
-        require(self.n_components >= 1, f"{where}.n_components",
-                f"must be >= 1, got {self.n_components}")
-        refuse_fixed(self.space, HGB_FIXED, f"{where}.space")
-        check_estimator_space(HistGradientBoostingClassifier(), self.space, f"{where}.space")
-
-
-def to_dense(X):
-    # Trees need dense input; a module-level function (not a lambda) so the model pickles.
-    return X.toarray() if scipy.sparse.issparse(X) else np.asarray(X)
-
-
-def reduction_step(params: HgbParams):
-    """Shrink the TF-IDF columns so gradient boosting on dense input stays fast."""
-    if params.reduction == "svd":
-        return TruncatedSVD(n_components=params.n_components, random_state=params.seed)
-    return SelectKBest(chi2, k=params.n_components)
-
-
-def build_hgb(values: dict, params: HgbParams) -> Pipeline:
-    # Inside the pipeline the reduction is refitted on each CV fold's train part only.
-    model = HistGradientBoostingClassifier(random_state=params.seed,
-                                           early_stopping=params.early_stopping)
-    steps = [("reduce", reduction_step(params)), ("dense", FunctionTransformer(to_dense)),
-             ("model", model)]
-    return Pipeline(steps).set_params(**{f"model__{k}": v for k, v in values.items()})
-
-
-class EarlyStoppingXGB(ClassifierMixin, BaseEstimator):
-    """XGBoost that stops adding trees once a held-out slice of its own training data stops
-    improving, so each CV fold and the final refit pick a tree count without seeing the rows
-    they are scored on."""
-
-    def __init__(self, xgb_params: dict | None = None, validation_fraction: float = 0.1,
-                 early_stopping_rounds: int = 20, random_state: int = 7, n_jobs: int = 2):
-        self.xgb_params = xgb_params
-        self.validation_fraction = validation_fraction
-        self.early_stopping_rounds = early_stopping_rounds
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def fit(self, X, y):
-        encoder = LabelEncoder().fit(y)  # XGBoost insists on labels 0..k-1
-        self.classes_ = encoder.classes_
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            X, encoder.transform(y), test_size=self.validation_fraction, stratify=y,
-            random_state=self.random_state)
-        self.model_ = XGBClassifier(tree_method="hist", n_jobs=self.n_jobs,
-                                    random_state=self.random_state,
-                                    early_stopping_rounds=self.early_stopping_rounds,
-                                    **(self.xgb_params or {}))
-        self.model_.fit(X_fit, y_fit, eval_set=[(X_val, y_val)], verbose=False)
-        self.best_iteration_ = int(self.model_.best_iteration)
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        # XGBoost predicts with the trees up to best_iteration after early stopping.
-        return self.model_.predict_proba(X)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
-@dataclasses.dataclass(frozen=True)
-class XgbParams(SearchParams):
-    max_features: int = 2000
-    validation_fraction: float = 0.1
-    early_stopping_rounds: int = 10
-    # Threads per fit. On a busy machine 1 can be several times faster than 2 (OpenMP waits).
-    n_jobs: int = 2
-    space: dict = dataclasses.field(default_factory=lambda: {
-        "learning_rate": {"min": 0.15, "max": 0.5, "sampling": "log"},
-        "max_depth": {"min": 3, "max": 6},
-        "n_estimators": [150],
-        "subsample": {"min": 0.7, "max": 1.0},
-        "colsample_bytree": {"min": 0.3, "max": 0.8},
-        "max_bin": [32],
-    })
-
-    def check(self, where: str) -> None:
-        super().check(where)
-        require(self.max_features >= 1, f"{where}.max_features",
-                f"must be >= 1, got {self.max_features}")
-        require(0 < self.validation_fraction < 1, f"{where}.validation_fraction",
-                f"must be in (0, 1), got {self.validation_fraction}")
-        require(self.early_stopping_rounds >= 1, f"{where}.early_stopping_rounds", "must be >= 1")
-        require(self.n_jobs >= 1, f"{where}.n_jobs", f"must be >= 1, got {self.n_jobs}")
-        check_xgb_space(self.space, f"{where}.space")
-
-
-def check_xgb_space(space: dict, where: str) -> None:
-    """XGBClassifier has no _validate_params: check names, then the ranges of common params."""
-    check_space(space, set(XGBClassifier().get_params()), where)
-    refuse_fixed(space, XGB_FIXED, where)
-    for name in space.keys() & XGB_RANGES.keys():
-        valid, expected = XGB_RANGES[name]
-        for value in space_values(space[name]):
-            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            require(numeric and valid(value), f"{where}.{name}",
-                    f"must be {expected}, got {value!r}")
-
-
-def build_xgb(values: dict, params: XgbParams) -> Pipeline:
-    # Tree building cost grows with the column count: keep the most class-related columns.
-    model = EarlyStoppingXGB(dict(values), params.validation_fraction,
-                             params.early_stopping_rounds, params.seed, params.n_jobs)
-    return Pipeline([("select", SelectKBest(chi2, k=params.max_features)), ("model", model)])
-
-
-FAMILIES = {"sgd": (SgdParams, build_sgd), "hgb": (HgbParams, build_hgb),
-            "xgb": (XgbParams, build_xgb)}
+def classical_trainer(build: Callable):
+    """The `Family.train` of a TF-IDF family whose estimator `build(values, params)` makes."""
+    return functools.partial(train_classical, build)

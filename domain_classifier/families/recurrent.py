@@ -1,4 +1,5 @@
-"""Recurrent families (SimpleRNN "rnn", LSTM "lstm") over token-id sequences, tuned by keras-tuner.
+"""What the recurrent families (rnn, lstm) share: a Keras model over token-id sequences, tuned
+by keras-tuner, saved with the text processing it was trained with.
 
 TensorFlow is imported inside functions only: checking params, and loading or using the
 scikit-learn families, must not pay its import time.
@@ -6,6 +7,7 @@ scikit-learn families, must not pay its import time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import tempfile
 from pathlib import Path
@@ -13,16 +15,21 @@ from typing import Sequence
 
 import numpy as np
 
-from domain_classifier.errors import InputError
-from domain_classifier.features.tokenize import TokenizeParams, encode_sequences
-from domain_classifier.model_store import META_FILE
-from domain_classifier.params import PARAMS_FILE, load_section, require
+from domain_classifier.data.archives import restamp_zip
 from domain_classifier.data.tables import read_json, write_json
-from domain_classifier.families.tuning import (SearchParams, best_hyperparameters, check_space, declare,
-                                      trial_history)
+from domain_classifier.errors import InputError
+from domain_classifier.families.family import Family
+from domain_classifier.families.tuning import (SearchParams, best_hyperparameters, check_space,
+                                               declare, trial_history)
+from domain_classifier.features.files import (LABELS, SEQUENCES, read_encoding, read_labels,
+                                              read_sequences)
+from domain_classifier.features.text import TextSettings
+from domain_classifier.features.tokenize import encode_sequences
+from domain_classifier.model_store import META_FILE
+from domain_classifier.params import require
 
 log = logging.getLogger(__name__)
-FAMILIES = ("rnn", "lstm")
+SEQUENCE_FEATURES = (LABELS, SEQUENCES)
 OBJECTIVE = "val_accuracy"
 PREDICT_BATCH = 256
 # Used for any option the search space leaves out.
@@ -48,7 +55,7 @@ SPACE_RULES = {
 
 @dataclasses.dataclass(frozen=True)
 class RecurrentParams(SearchParams):
-    """cv_folds is inherited but unused: Keras trials score on a holdout carved out of train."""
+    """Trials score on a stratified holdout carved out of train (no K-fold CV: too costly)."""
     max_trials: int = 6
     epochs: int = 6
     batch_size: int = 64
@@ -75,13 +82,12 @@ class RecurrentParams(SearchParams):
                 require(rule(value), f"{where}.space.{name}", f"{message}, got {value!r}")
 
 
-def build_model(values: dict, family: str, vocab_size: int, n_labels: int):
+def build_model(values: dict, family: str, layer_name: str, vocab_size: int, n_labels: int):
     """Embedding (id 0 masked as padding) -> recurrent layer -> dropout -> softmax."""
     import keras
 
     values = {**DEFAULTS, **values}
-    recurrent = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM}[family]
-    layer = recurrent(values["units"])
+    layer = getattr(keras.layers, layer_name)(values["units"])
     if values["bidirectional"]:
         layer = keras.layers.Bidirectional(layer)
     model = keras.Sequential([
@@ -101,13 +107,13 @@ class KerasTitleModel:
 
     format = "keras"
 
-    def __init__(self, family: str, model, vocabulary: list[str], text: dict, labels: list[str]):
+    def __init__(self, family: str, model, vocabulary: list[str], text: TextSettings,
+                 sequence_length: int, labels: list[str]):
         self.family, self.model, self.vocabulary = family, model, list(vocabulary)
-        self.text, self.labels = dict(text), list(labels)
-        self._tokenize = TokenizeParams(**self.text)
+        self.text, self.sequence_length, self.labels = text, sequence_length, list(labels)
 
     def predict_proba(self, titles: Sequence[str]) -> np.ndarray:
-        ids = encode_sequences(list(titles), self.vocabulary, self._tokenize)
+        ids = encode_sequences(list(titles), self.vocabulary, self.text, self.sequence_length)
         proba = [np.zeros((0, len(self.labels)), dtype=np.float32)]
         for start in range(0, len(ids), PREDICT_BATCH):
             proba.append(self._predict_batch(ids[start: start + PREDICT_BATCH]))
@@ -123,8 +129,11 @@ class KerasTitleModel:
 
     def save(self, directory: Path) -> None:
         self.model.save(directory / "model.keras")
+        # Keras stamps the archive with the save time; equal weights must give equal bytes.
+        restamp_zip(directory / "model.keras", drop_keys={"metadata.json": ("date_saved",)})
         write_json(self.vocabulary, directory / "vocabulary.json")
-        write_json(self.text, directory / "text.json")
+        write_json({"text": dataclasses.asdict(self.text),
+                    "sequence_length": self.sequence_length}, directory / "encoding.json")
 
     @classmethod
     def load(cls, directory: Path) -> "KerasTitleModel":
@@ -132,9 +141,10 @@ class KerasTitleModel:
 
         directory = Path(directory)
         meta = read_json(directory / META_FILE)
+        encoding = read_json(directory / "encoding.json")
         return cls(meta["family"], keras.models.load_model(directory / "model.keras"),
-                   read_json(directory / "vocabulary.json"), read_json(directory / "text.json"),
-                   meta["labels"])
+                   read_json(directory / "vocabulary.json"), TextSettings(**encoding["text"]),
+                   encoding["sequence_length"], meta["labels"])
 
 
 def seed_everything(seed: int) -> None:
@@ -170,11 +180,12 @@ def as_dataset(X, y, params: RecurrentParams, shuffle: bool):
     return data.batch(params.batch_size)
 
 
-def seeded_model(values: dict, family: str, params: RecurrentParams, sizes: tuple[int, int]):
+def seeded_model(values: dict, family: tuple[str, str], params: RecurrentParams,
+                 sizes: tuple[int, int]):
     """Reseeding before every build (and so before its data pipeline) makes trials differ only
     by their hyperparameters, and retraining the best trial reproduces its weights exactly."""
     seed_everything(params.seed)
-    return build_model(values, family, *sizes)
+    return build_model(values, *family, *sizes)
 
 
 def fit_model(model, fit, holdout, params: RecurrentParams, callbacks=()):
@@ -188,7 +199,7 @@ def fit_model(model, fit, holdout, params: RecurrentParams, callbacks=()):
                      callbacks=[stop, *callbacks], shuffle=False, verbose=2)
 
 
-def make_hypermodel(family: str, params: RecurrentParams, sizes: tuple[int, int]):
+def make_hypermodel(family: tuple[str, str], params: RecurrentParams, sizes: tuple[int, int]):
     """Built lazily: importing keras_tuner pulls in TensorFlow."""
     import keras_tuner
 
@@ -199,24 +210,24 @@ def make_hypermodel(family: str, params: RecurrentParams, sizes: tuple[int, int]
         def fit(self, hp, model, fit, holdout, callbacks=()):
             return fit_model(model, fit, holdout, params, callbacks)
 
-    return SeededHyperModel(name=family)
+    return SeededHyperModel(name=family[0])
 
 
-def tune(family: str, params: RecurrentParams, fit, holdout, sizes: tuple[int, int]):
+def tune(family: tuple[str, str], params: RecurrentParams, fit, holdout, sizes: tuple[int, int]):
     """Bayesian search scored by the best epoch's holdout accuracy; returns the trial history."""
     import keras_tuner
 
-    with tempfile.TemporaryDirectory(prefix=f"tuner-{family}-") as workdir:
+    with tempfile.TemporaryDirectory(prefix=f"tuner-{family[0]}-") as workdir:
         tuner = keras_tuner.BayesianOptimization(
             make_hypermodel(family, params, sizes), objective=OBJECTIVE,
             max_trials=params.max_trials, seed=params.seed,
             num_initial_points=min(params.num_initial_points, params.max_trials),
-            directory=workdir, project_name=family, overwrite=True)
+            directory=workdir, project_name=family[0], overwrite=True)
         tuner.search(fit, holdout)
         return trial_history(tuner.oracle, OBJECTIVE)
 
 
-def fit_final(family: str, best: dict, params: RecurrentParams, fit, holdout,
+def fit_final(family: tuple[str, str], best: dict, params: RecurrentParams, fit, holdout,
               sizes: tuple[int, int], live_dir: Path | str):
     """Retrain the best trial, logging each epoch with dvclive."""
     from dvclive import Live
@@ -238,41 +249,35 @@ def plain_values(values: dict) -> dict:
     return values
 
 
-def load_train(features_dir: Path | str, params_file: Path | str):
-    """Train sequences and labels, the vocabulary, the label names and the tokenize params."""
-    features_dir = Path(features_dir)
-    tokenize = load_section(TokenizeParams, "tokenize", params_file)
-    X = np.load(features_dir / "sequences_train.npy")
-    y = np.load(features_dir / "labels_train.npy")
-    # The model re-applies these params to raw titles; they must be those the features used.
-    if X.shape[1] != tokenize.sequence_length:
-        raise InputError(f"{features_dir}: sequences have length {X.shape[1]} but "
-                         f"tokenize.sequence_length in {params_file} is "
-                         f"{tokenize.sequence_length}; rerun the tokenize stage")
-    return (X, y, read_json(features_dir / "vocabulary.json"),
-            read_json(features_dir / "labels.json"), tokenize)
+def load_train(features_dir: Path | str):
+    """Train sequences and label ids, the label names, and how the sequences were encoded."""
+    return (read_sequences(features_dir, "train"), read_labels(features_dir, "train"),
+            read_labels(features_dir), read_encoding(features_dir))
 
 
-def train_recurrent(family: str, params: RecurrentParams, features_dir: Path | str,
-                    params_file: Path | str = PARAMS_FILE, live_dir: Path | str | None = None):
-    """Tune, retrain the best and bundle it with the tokenize params it must apply to raw titles.
+def train_recurrent(layer_name: str, params: RecurrentParams, features_dir: Path | str,
+                    family: str, live_dir: Path | str | None = None):
+    """Tune, retrain the best and bundle it with the encoding it must apply to raw titles.
 
-    Returns (model, best hyperparameters, trial history) like every family. The tokenize
-    section comes from `params_file`; dvclive logs go to `live_dir` (default dvclive/<family>).
+    Returns (model, best hyperparameters, trial history) like every family; dvclive logs go
+    to `live_dir` (default dvclive/<family>).
     """
-    if family not in FAMILIES:
-        raise InputError(f"unknown recurrent family {family!r} (known: {', '.join(FAMILIES)})")
-    X, y, vocabulary, labels, tokenize = load_train(features_dir, params_file)
+    X, y, labels, (vocabulary, text, length) = load_train(features_dir)
     sizes = (len(vocabulary) + 2, len(labels))  # ids 0 and 1 are padding and unknown
     fit, holdout = split_holdout(X, y, params, f"train_{family}")
     log.info("%s: tuning %d trials on %d rows (holdout %d), up to %d epochs each", family,
              params.max_trials, len(fit[1]), len(holdout[1]), params.epochs)
-    history = tune(family, params, fit, holdout, sizes)
+    history = tune((family, layer_name), params, fit, holdout, sizes)
     history["hyperparameters"] = history["hyperparameters"].map(plain_values)
     best = best_hyperparameters(history, family)
     log.info("%s: best %s (holdout accuracy %.4f); retraining it", family, best,
              history["accuracy"].max())
-    model = fit_final(family, best, params, fit, holdout, sizes,
+    model = fit_final((family, layer_name), best, params, fit, holdout, sizes,
                       live_dir=live_dir or f"dvclive/{family}")
-    model = KerasTitleModel(family, model, vocabulary, dataclasses.asdict(tokenize), labels)
-    return model, best, history
+    return KerasTitleModel(family, model, vocabulary, text, length, labels), best, history
+
+
+def recurrent_family(name: str, layer_name: str) -> Family:
+    """A family whose recurrent layer is `keras.layers.<layer_name>`."""
+    return Family(name, RecurrentParams, functools.partial(train_recurrent, layer_name),
+                  KerasTitleModel, SEQUENCE_FEATURES)

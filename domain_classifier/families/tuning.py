@@ -24,13 +24,21 @@ class SearchParams:
     seed: int = 7
     max_trials: int = 8
     num_initial_points: int = 3
-    cv_folds: int = 3
 
     def check(self, where: str) -> None:
         # keras-tuner replaces seed 0 by a random seed, which would break reproducibility.
         require(self.seed != 0, f"{where}.seed", "must be non-zero (keras-tuner treats 0 as unset)")
         require(self.max_trials >= 1, f"{where}.max_trials", f"must be >= 1, got {self.max_trials}")
         require(self.num_initial_points >= 1, f"{where}.num_initial_points", "must be >= 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class CrossValidatedParams(SearchParams):
+    """A search whose trials are scored by stratified K-fold CV on train."""
+    cv_folds: int = 3
+
+    def check(self, where: str) -> None:
+        super().check(where)
         require(self.cv_folds >= 2, f"{where}.cv_folds", f"must be >= 2, got {self.cv_folds}")
 
 
@@ -55,6 +63,29 @@ def check_space(space: dict, allowed: set[str], where: str) -> None:
         sampling = spec.get("sampling", "linear")
         require(sampling in ("linear", "log"), key, "sampling must be linear or log")
         require(sampling != "log" or low > 0, key, "log sampling needs min > 0")
+
+
+def space_values(spec) -> list:
+    """The values a search could try that are most likely to be invalid: choices or bounds."""
+    return spec if isinstance(spec, list) else [spec["min"], spec["max"]]
+
+
+def refuse_fixed(space: dict, fixed: tuple[str, ...], where: str) -> None:
+    for name in space:
+        require(name not in fixed, f"{where}.{name}", "is set by the stage and cannot be tuned")
+
+
+def check_estimator_space(estimator, space: dict, where: str) -> None:
+    """Names must be estimator params, and every choice and bound must pass its validation."""
+    from sklearn.base import clone
+
+    check_space(space, set(estimator.get_params()), where)
+    for name, spec in space.items():
+        for value in space_values(spec):
+            try:
+                clone(estimator).set_params(**{name: value})._validate_params()
+            except (ValueError, TypeError) as exc:
+                require(False, f"{where}.{name}", f"value {value!r} is invalid: {exc}")
 
 
 def declare(hp, space: dict) -> dict:
@@ -101,7 +132,7 @@ def make_tuner_class():
     return CrossValidationTuner
 
 
-def bayesian_search(build: Callable[[dict], Any], space: dict, X, y, params: SearchParams,
+def bayesian_search(build: Callable[[dict], Any], space: dict, X, y, params: CrossValidatedParams,
                     name: str) -> tuple[dict, pd.DataFrame]:
     """Run the search; return the best hyperparameter values and the trial history."""
     import keras_tuner

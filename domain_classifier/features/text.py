@@ -1,6 +1,7 @@
 """Title normalisation shared by every model, so training and serving see the same text."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -26,6 +27,17 @@ def normalize_title(text: str, unicode_form: str = "NFKC", lowercase: bool = Tru
     if strip_accents:
         text = fold_accents(text)
     return _SPACE_RE.sub(" ", text).strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class TextSettings:
+    """The normalisation a model was trained with; saved inside it and applied to raw titles."""
+    unicode_form: str = "NFKC"
+    lowercase: bool = True
+    strip_accents: bool = True
+
+    def normalize(self, title: str) -> str:
+        return normalize_title(title, self.unicode_form, self.lowercase, self.strip_accents)
 
 
 def dedup_key(text: str) -> str:

@@ -1,18 +1,18 @@
-"""Text features fitted on train only: TF-IDF n-grams and padded token-id sequences."""
+"""Text features fitted on train only: TF-IDF n-gram blocks and padded token-id sequences."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections import Counter
 
 import numpy as np
+import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
 
+from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, TextSettings, tokens
 from domain_classifier.params import require
-from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, normalize_title, tokens
 
 PAD_ID, OOV_ID = 0, 1
+TFIDF_BLOCKS = ("word", "char")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,36 +41,89 @@ class TokenizeParams:
         require(self.vocab_size >= 3, f"{where}.vocab_size", "must be >= 3 (pad, unknown, a word)")
 
     @property
+    def text(self) -> TextSettings:
+        return TextSettings(self.unicode_form, self.lowercase, self.strip_accents)
+
+    @property
     def normalizer(self):
-        return functools.partial(normalize_title, unicode_form=self.unicode_form,
-                                 lowercase=self.lowercase, strip_accents=self.strip_accents)
+        return self.text.normalize
 
 
-def make_vectorizer(params: TokenizeParams) -> FeatureUnion:
-    """Word and character TF-IDF side by side; both see the normalised title."""
-    common = dict(preprocessor=params.normalizer, min_df=params.min_df,
-                  sublinear_tf=params.sublinear_tf, dtype=np.float32)
-    word = TfidfVectorizer(analyzer="word", token_pattern=TOKEN_PATTERN,
-                           ngram_range=tuple(params.word_ngram_range),
-                           max_features=params.word_max_features, **common)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params.char_ngram_range),
+def tfidf_block(name: str, params: TokenizeParams) -> TfidfVectorizer:
+    """One unfitted TF-IDF block over already normalised titles."""
+    common = dict(lowercase=False, min_df=params.min_df, sublinear_tf=params.sublinear_tf,
+                  dtype=np.float32)
+    if name == "word":
+        return TfidfVectorizer(analyzer="word", token_pattern=TOKEN_PATTERN,
+                               ngram_range=tuple(params.word_ngram_range),
+                               max_features=params.word_max_features, **common)
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params.char_ngram_range),
                            max_features=params.char_max_features, **common)
-    return FeatureUnion([("word", word), ("char", char)])
+
+
+class TitleVectorizer:
+    """TF-IDF blocks side by side over titles normalised as in training.
+
+    The normalisation is carried as data (TextSettings), not as a pickled function, so a
+    saved model always applies what it was trained with.
+    """
+
+    def __init__(self, text: TextSettings, blocks: dict[str, TfidfVectorizer]):
+        self.text, self.blocks = text, dict(blocks)
+
+    def fit(self, titles) -> "TitleVectorizer":
+        normalized = self.normalize(titles)
+        for block in self.blocks.values():
+            block.fit(normalized)
+            # A set ordered by the hash seed: pickles would differ run to run. Only
+            # informational (scikit-learn documents removing it before pickling).
+            vars(block).pop("stop_words_", None)
+        return self
+
+    def normalize(self, titles) -> list[str]:
+        return [self.text.normalize(title) for title in titles]
+
+    def transform(self, titles) -> scipy.sparse.csr_matrix:
+        normalized = self.normalize(titles)
+        # As FeatureUnion stacks them, so features (and so models) stay bit-identical.
+        return scipy.sparse.hstack([b.transform(normalized) for b in self.blocks.values()]).tocsr()
+
+    def only(self, name: str) -> "TitleVectorizer":
+        return TitleVectorizer(self.text, {name: self.blocks[name]})
+
+    @classmethod
+    def combine(cls, parts: list["TitleVectorizer"]) -> "TitleVectorizer":
+        blocks = {name: block for part in parts for name, block in part.blocks.items()}
+        return cls(parts[0].text, blocks)
+
+    def get_feature_names_out(self) -> list[str]:
+        """Column names as FeatureUnion gives them: `<block>__<n-gram>`."""
+        return [f"{name}__{feature}" for name, block in self.blocks.items()
+                for feature in block.get_feature_names_out()]
+
+    def n_features(self) -> int:
+        return sum(len(b.vocabulary_) for b in self.blocks.values())
+
+
+def make_vectorizer(params: TokenizeParams) -> TitleVectorizer:
+    """Word and character TF-IDF side by side; both see the normalised title."""
+    return TitleVectorizer(params.text, {name: tfidf_block(name, params) for name in TFIDF_BLOCKS})
 
 
 def build_vocabulary(titles, params: TokenizeParams) -> list[str]:
     """Most frequent train tokens, ties broken alphabetically so the vocabulary is stable."""
-    counts = Counter(tok for title in titles for tok in tokens(params.normalizer(title)))
+    normalize = params.text.normalize
+    counts = Counter(tok for title in titles for tok in tokens(normalize(title)))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [tok for tok, _ in ranked[: params.vocab_size - 2]]
 
 
-def encode_sequences(titles, vocabulary: list[str], params: TokenizeParams) -> np.ndarray:
-    """Token ids (0 = padding, 1 = unknown), truncated and right-padded to sequence_length."""
+def encode_sequences(titles, vocabulary: list[str], text: TextSettings,
+                     length: int) -> np.ndarray:
+    """Token ids (0 = padding, 1 = unknown), truncated and right-padded to `length`."""
     index = {tok: i + 2 for i, tok in enumerate(vocabulary)}
-    out = np.full((len(titles), params.sequence_length), PAD_ID, dtype=np.int32)
+    out = np.full((len(titles), length), PAD_ID, dtype=np.int32)
     for row, title in enumerate(titles):
-        ids = [index.get(tok, OOV_ID) for tok in tokens(params.normalizer(title))]
-        ids = ids[: params.sequence_length]
+        ids = [index.get(tok, OOV_ID) for tok in tokens(text.normalize(title))][:length]
         out[row, : len(ids)] = ids
     return out

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from domain_classifier.errors import InputError
-from domain_classifier.data.ingest import blank_mask
+from domain_classifier.data.schema import blank_mask
 from domain_classifier.model_store import TitleModel
 from domain_classifier.params import require
 from domain_classifier.data.tables import atomic_path, check_columns, iter_table, table_format

@@ -16,8 +16,8 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
-from domain_classifier.data.ingest import TITLE
-from domain_classifier.model_store import load_model
+from domain_classifier.data.schema import TITLE
+from domain_classifier.families.registry import load_model
 
 ARTIFACT = "title_model"
 SIGNATURE = ModelSignature(inputs=Schema([ColSpec("string")]),

@@ -21,7 +21,7 @@ import yaml
 
 from domain_classifier.tools.predict_benchmark import measure_stage, write_report
 from domain_classifier.demo.generator import generate_batch
-from domain_classifier.model_store import load_model
+from domain_classifier.families.registry import load_model
 from domain_classifier.params import read_params
 from domain_classifier.serving.predict import PredictParams, predict_file
 

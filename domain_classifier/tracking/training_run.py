@@ -5,12 +5,12 @@ import dataclasses
 from pathlib import Path
 
 from domain_classifier.evaluation.metrics import evaluate_split
-from domain_classifier.data.ingest import DOMAIN, TITLE
+from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.tracking.lineage import stage_record, stage_tags
 from domain_classifier.serving.pyfunc import log_title_model
 from domain_classifier.data.tables import read_table
 from domain_classifier.tracking.mlflow_store import MlflowParams, flat_params
-from domain_classifier.families.training import flat_history
+from domain_classifier.training import flat_history
 
 
 def confusion_figure(actual, predicted, labels: list[str]):

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from dvc.utils.serialize import parse_yaml
 
-from domain_classifier.model_store import load_model
+from domain_classifier.families.registry import load_model
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 from tests.support.net import free_port
 

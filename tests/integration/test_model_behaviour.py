@@ -3,22 +3,16 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from domain_classifier.families.classical import SgdParams, build_sgd
-from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
-from domain_classifier.model_store import SklearnTitleModel, predict_labels
 from domain_classifier.features.text import fold_accents
+from domain_classifier.model_store import predict_labels
+from tests.support.models import train_sgd_model
 
 
 @pytest.fixture(scope="module")
 def trained(meli_frame_module):
     train, held_out = train_test_split(meli_frame_module, test_size=0.2, random_state=3,
                                        stratify=meli_frame_module["domain"])
-    labels = sorted(train["domain"].unique())
-    vectorizer = make_vectorizer(TokenizeParams()).fit(train["title"])
-    y = train["domain"].map({d: i for i, d in enumerate(labels)}).to_numpy()
-    clf = build_sgd({"loss": "log_loss", "alpha": 1e-4}, SgdParams(seed=5)).fit(
-        vectorizer.transform(train["title"]), y)
-    return SklearnTitleModel("sgd", vectorizer, clf, labels), held_out
+    return train_sgd_model(train, seed=5), held_out
 
 
 @pytest.fixture(scope="module")

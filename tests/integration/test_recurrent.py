@@ -13,7 +13,8 @@ from sklearn.model_selection import train_test_split
 
 from domain_classifier.errors import InputError
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
-from domain_classifier.model_store import load_model, predict_labels, save_model
+from domain_classifier.families.registry import load_model
+from domain_classifier.model_store import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
 from domain_classifier.families.recurrent import RecurrentParams, train_recurrent
 from domain_classifier.data.tables import write_json

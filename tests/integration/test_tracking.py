@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from domain_classifier.errors import InputError
-from domain_classifier.model_store import load_model, predict_labels
+from domain_classifier.families.registry import load_model
+from domain_classifier.model_store import predict_labels
 from domain_classifier.params import parse_dataclass
 from domain_classifier.tracking.mlflow_store import MlflowParams, connect, load_registered
 from tests.support.net import free_port

@@ -17,13 +17,14 @@ import pytest
 
 from dvc.utils.serialize import modify_yaml
 
+from domain_classifier.families import registry
 from domain_classifier.tools.profiles import apply_profile
 from tests.support.data import ROOT
 
 SKIP = {"dvc.lock"}
 SKIP_DIRS = ("data/", "models/", "metrics/", "plots/")
 
-FAMILIES = ("sgd", "hgb", "xgb", "rnn", "lstm")
+FAMILIES = registry.names()
 
 
 def run(cmd: list[str], cwd: Path) -> str:

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from domain_classifier.errors import InputError
-from domain_classifier.features.tokenize import (OOV_ID, PAD_ID, TokenizeParams, build_vocabulary,
+from domain_classifier.features import files
+from domain_classifier.features.tokenize import (OOV_ID, PAD_ID, TFIDF_BLOCKS, TokenizeParams,
+                                                 build_vocabulary,
                                         encode_sequences, make_vectorizer)
 from domain_classifier.params import parse_dataclass
 from domain_classifier.features.text import normalize_title
@@ -24,7 +26,7 @@ def test_vocabulary_is_frequency_ranked_and_stable():
 def test_sequences_are_padded_truncated_and_mark_unknown_tokens():
     params = TokenizeParams(sequence_length=3)
     seqs = encode_sequences(["Shampoo Óleo", "x y z w", "shampoo nunca"], ["shampoo", "oleo"],
-                            params)
+                            params.text, params.sequence_length)
     assert seqs.shape == (3, 3) and seqs.dtype == np.int32
     assert seqs[0].tolist() == [2, 3, PAD_ID]
     assert seqs[1].tolist() == [OOV_ID] * 3
@@ -49,3 +51,22 @@ def test_vectorizer_is_fitted_on_given_titles_only():
 def test_bad_tokenize_params_are_named(raw, param):
     with pytest.raises(InputError, match=param):
         parse_dataclass(TokenizeParams, raw, "tokenize")
+
+
+def test_blocks_saved_apart_stack_back_to_the_whole(tmp_path):
+    titles = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15", "Liquidificador Turbo", "Shampoo Óleo"]
+    vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(titles)
+    for block in TFIDF_BLOCKS:
+        part = vectorizer.only(block)
+        (tmp_path / files.tfidf_set(block)).mkdir()
+        files.write_tfidf(tmp_path / files.tfidf_set(block), part, {"train": part.transform(titles)})
+    whole = vectorizer.transform(titles)
+    stacked = files.read_tfidf(tmp_path, TFIDF_BLOCKS, "train")
+    assert (whole != stacked).nnz == 0 and whole.shape == stacked.shape
+    reloaded = files.read_vectorizer(tmp_path, TFIDF_BLOCKS)
+    assert (reloaded.transform(titles) != whole).nnz == 0
+
+
+def test_pickled_vectorizer_holds_no_hash_ordered_set():
+    vectorizer = make_vectorizer(TokenizeParams(min_df=2)).fit(["a b", "a c", "a b d"])
+    assert not any(hasattr(block, "stop_words_") for block in vectorizer.blocks.values())

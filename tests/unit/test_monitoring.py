@@ -18,11 +18,13 @@ from click.testing import CliRunner
 
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.demo.generator import generate_batch, generate_catalogue
-from domain_classifier.families.classical import SgdParams, build_sgd
 from domain_classifier.errors import InputError
 from domain_classifier.evaluation.metrics import summary_metrics
-from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, make_vectorizer
-from domain_classifier.model_store import SklearnTitleModel, load_model, predict_labels, save_model
+from domain_classifier.features import files
+from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary
+from domain_classifier.families.registry import load_model
+from domain_classifier.model_store import predict_labels, save_model
+from tests.support.models import train_sgd_model
 from domain_classifier.monitoring.monitor import (MonitorParams, ReferencePaths, build_reference, compare,
                                           metrics, render_report, run_monitor, summarize_batch)
 from domain_classifier.params import parse_dataclass
@@ -46,18 +48,16 @@ def project(tmp_path_factory):
         frame.to_parquet(root / "split" / f"{name}.parquet")
     tokenize = TokenizeParams(word_max_features=5000, char_max_features=8000)
     train = splits["train"]
-    labels = sorted(train["domain"].unique())
-    vectorizer = make_vectorizer(tokenize).fit(train["title"])
-    y = train["domain"].map({d: i for i, d in enumerate(labels)}).to_numpy()
-    clf = build_sgd({"loss": "log_loss", "alpha": 1e-4}, SgdParams(seed=1)).fit(
-        vectorizer.transform(train["title"]), y)
-    save_model(SklearnTitleModel("sgd", vectorizer, clf, labels), root / "champion")
+    save_model(train_sgd_model(train, tokenize), root / "champion")
     model = load_model(root / "champion")
-    write_json(build_vocabulary(train["title"], tokenize), root / "vocabulary.json")
+    features = root / "features" / files.SEQUENCES
+    features.mkdir(parents=True)
+    files.write_sequences(features, build_vocabulary(train["title"], tokenize), tokenize.text,
+                          tokenize.sequence_length, {})
     test = splits["test"]
     test_f1 = summary_metrics(test["domain"], predict_labels(model, test["title"].tolist()))
     write_json({"family": "sgd", "test_macro_f1": test_f1["macro_f1"]}, root / "champion.json")
-    paths = ReferencePaths(str(root / "split"), str(root / "vocabulary.json"),
+    paths = ReferencePaths(str(root / "split"), str(features / "vocabulary.json"),
                            str(root / "champion.json"))
     reference = build_reference(model, paths, tokenize.normalizer, PARAMS)
     return SimpleNamespace(root=root, model=model, paths=paths, normalizer=tokenize.normalizer,
@@ -82,7 +82,7 @@ def monitor(project, path: Path, params: MonitorParams = PARAMS):
 
 def reference_args(project) -> list[str]:
     return ["--model", str(project.root / "champion"), "--split-dir", project.paths.split_dir,
-            "--vocabulary", project.paths.vocabulary,
+            "--features", str(project.root / "features"),
             "--champion-metrics", project.paths.champion_metrics]
 
 

@@ -44,9 +44,8 @@ def test_missing_section_and_file_are_named(tmp_path):
 
 def test_repository_params_file_is_valid():
     """Every section of the shipped params.yaml parses with its stage's dataclass."""
-    from domain_classifier.families.classical import HgbParams, SgdParams, XgbParams
+    from domain_classifier.families import registry
     from domain_classifier.monitoring.monitor import MonitorParams
-    from domain_classifier.families.recurrent import RecurrentParams
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.data.ingest import DataParams
     from domain_classifier.serving.predict import PredictParams
@@ -55,9 +54,8 @@ def test_repository_params_file_is_valid():
     from tests.support.data import ROOT
 
     for cls, section in [(DataParams, "data"), (SplitParams, "split"),
-                         (TokenizeParams, "tokenize"), (SgdParams, "train_sgd"),
-                         (HgbParams, "train_hgb"), (XgbParams, "train_xgb"),
-                         (RecurrentParams, "train_rnn"), (RecurrentParams, "train_lstm"),
+                         (TokenizeParams, "tokenize"),
+                         *((f.params, f.section) for f in map(registry.get, registry.names())),
                          (EvaluateParams, "evaluate"), (PredictParams, "predict"),
                          (MonitorParams, "monitor")]:
         assert isinstance(load_section(cls, section, ROOT / "params.yaml"), cls)
@@ -89,7 +87,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
     from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.data.split import SplitParams
     from domain_classifier.tracking.mlflow_store import MlflowParams
-    from domain_classifier.families.training import family_params
+    from domain_classifier.families import registry
     from stages.demo import DemoParams
     from tests.support.data import ROOT
 
@@ -106,9 +104,8 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
                "tokenize": TokenizeParams, "evaluate": EvaluateParams,
                "predict": PredictParams, "monitor": MonitorParams, "mlflow": MlflowParams}
     sections = set(yaml.safe_load((ROOT / "params.yaml").read_text()))
-    assert sections == set(classes) | {f"train_{f}" for f in ("sgd", "hgb", "xgb", "rnn", "lstm")}
-    for section, cls in classes.items():
+    families = [registry.get(name) for name in registry.names()]
+    assert sections == set(classes) | {family.section for family in families}
+    for section, cls in [*classes.items(), *((f.section, f.params) for f in families)]:
         load_section(cls, section, path)
-    for family in ("sgd", "hgb", "xgb", "rnn", "lstm"):
-        family_params(family, path)
     assert "1e-06" in path.read_text()  # the rewrite really produced YAML 1.2 floats

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from domain_classifier.errors import InputError
-from domain_classifier.model_store import load_model, predict_labels
+from domain_classifier.families.registry import load_model
+from domain_classifier.model_store import predict_labels
 from domain_classifier.serving.predict import PredictParams, predict_file
 
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from domain_classifier.families.classical import SgdParams, build_sgd
+from domain_classifier.families.sgd import SgdParams, build_sgd
 from domain_classifier.errors import InputError
 from domain_classifier.params import parse_dataclass
-from domain_classifier.families.tuning import SearchParams, bayesian_search
+from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -56,6 +56,6 @@ def test_search_reports_when_every_trial_fails(separable_data):
     def broken(values):
         return build_sgd({"alpha": -1.0}, SgdParams())  # fails inside every trial's fit
 
-    params = SearchParams(seed=3, max_trials=2, num_initial_points=1)
+    params = CrossValidatedParams(seed=3, max_trials=2, num_initial_points=1)
     with pytest.raises(RuntimeError):
         bayesian_search(broken, {"alpha": [1.0]}, X, y, params, "broken")

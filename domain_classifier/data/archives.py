@@ -1,0 +1,63 @@
+"""Array and archive files whose bytes depend only on their content.
+
+`numpy.savez` and Keras write zip archives stamped with the time of writing, so equal
+models and features would get new hashes in `dvc.lock` on every run.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+from domain_classifier.data.tables import atomic_path
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+
+
+def _entry(name: str, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def save_sparse(matrix, path: Path | str) -> None:
+    """Write a CSR matrix in scipy's .npz layout (readable by scipy.sparse.load_npz)."""
+    matrix = scipy.sparse.csr_matrix(matrix)
+    arrays = {"indices": matrix.indices, "indptr": matrix.indptr, "format": np.array(b"csr"),
+              "shape": np.array(matrix.shape), "data": matrix.data}
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
+            archive.writestr(_entry(f"{name}.npy", zipfile.ZIP_DEFLATED), buffer.getvalue())
+
+
+def load_sparse(path: Path | str) -> scipy.sparse.csr_matrix:
+    return scipy.sparse.load_npz(path).tocsr()
+
+
+def save_array(array: np.ndarray, path: Path | str) -> None:
+    """A .npy file (no timestamp in the format), written atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
+
+
+def restamp_zip(path: Path | str, drop_keys: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Rewrite a zip archive with fixed entry times, in name order; `drop_keys` removes
+    volatile keys from JSON entries (Keras writes `date_saved` into metadata.json)."""
+    drop_keys = drop_keys or {}
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as target:
+        for info, data in sorted(entries, key=lambda entry: entry[0].filename):
+            if info.filename in drop_keys:
+                content = json.loads(data)
+                for key in drop_keys[info.filename]:
+                    content.pop(key, None)
+                data = json.dumps(content, sort_keys=True).encode()
+            target.writestr(_entry(info.filename, info.compress_type), data)
