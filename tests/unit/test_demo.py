@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from importlib import resources
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +51,32 @@ def batches(tmp_path_factory):
         summary = generate_batch(path, 8_000, SEED, shift=shift)
         out[shift] = (summary, _read(path))
     return out
+
+
+# --- vocabulary ---------------------------------------------------------------
+
+
+def test_vocabulary_files_load_and_every_family_has_domains():
+    folder = resources.files("domain_classifier.demo") / "vocabulary"
+    names = catalogue._CATALOGUE_FAMILY_NAMES + (catalogue._UNSEEN_FAMILY_NAME,)
+    # A stray or renamed file would otherwise be silently ignored.
+    assert {f.name for f in folder.iterdir()} == {f"{n}.json" for n in names} | {"languages.json"}
+    for name in names:
+        family = catalogue._load_family(name)
+        assert family.domains and family.lines, name
+        for domain in family.domains:
+            assert domain.pt and domain.es, domain.id
+    languages = json.loads((folder / "languages.json").read_text(encoding="utf-8"))
+    for table in ("seller_noise", "sibling_joins", "compat_words"):
+        assert set(languages[table]) == set(LANGUAGES)
+
+
+def test_vocabulary_slip_names_the_file(monkeypatch):
+    real = catalogue._read_vocabulary("pets")
+    real["domains"][0]["pt_atrs"] = real["domains"][0].pop("pt")
+    monkeypatch.setattr(catalogue, "_read_vocabulary", lambda name: real)
+    with pytest.raises(ValueError, match=r"vocabulary/pets\.json"):
+        catalogue._load_family("pets")
 
 
 # --- shape and contract -----------------------------------------------------
