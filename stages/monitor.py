@@ -6,8 +6,9 @@ import click
 from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.features.files import SEQUENCES, read_encoding
 from domain_classifier.families.registry import load_model
-from domain_classifier.monitoring.monitor import (MonitorParams, ReferencePaths, run_monitor,
-                                          write_outputs)
+from domain_classifier.monitoring.checks import run_monitor
+from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
+from domain_classifier.monitoring.report import write_outputs
 from domain_classifier.params import load_section
 from domain_classifier.serving.predict import PredictParams
 

@@ -25,8 +25,11 @@ from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary
 from domain_classifier.families.registry import load_model
 from domain_classifier.model_store import predict_labels, save_model
 from tests.support.models import train_sgd_model
-from domain_classifier.monitoring.monitor import (MonitorParams, ReferencePaths, build_reference, compare,
-                                          metrics, render_report, run_monitor, summarize_batch)
+from domain_classifier.monitoring.batch import summarize_batch
+from domain_classifier.monitoring.checks import compare, run_monitor
+from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
+from domain_classifier.monitoring.reference import build_reference
+from domain_classifier.monitoring.report import metrics, render_report
 from domain_classifier.params import parse_dataclass
 from domain_classifier.serving.predict import PredictParams, predict_file
 from domain_classifier.data.split import SplitParams, split_catalogue

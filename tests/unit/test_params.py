@@ -45,7 +45,7 @@ def test_missing_section_and_file_are_named(tmp_path):
 def test_repository_params_file_is_valid():
     """Every section of the shipped params.yaml parses with its stage's dataclass."""
     from domain_classifier.families import registry
-    from domain_classifier.monitoring.monitor import MonitorParams
+    from domain_classifier.monitoring.params import MonitorParams
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.data.ingest import DataParams
     from domain_classifier.serving.predict import PredictParams
@@ -82,7 +82,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
 
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.data.ingest import DataParams
-    from domain_classifier.monitoring.monitor import MonitorParams
+    from domain_classifier.monitoring.params import MonitorParams
     from domain_classifier.serving.predict import PredictParams
     from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.data.split import SplitParams
