@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from domain_classifier.data.ingest import TITLE
+from domain_classifier.data.schema import TITLE
 from domain_classifier.model_store import TitleModel
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.batch import BatchSummary, check_batch, summarize_batch
