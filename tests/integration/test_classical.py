@@ -8,8 +8,9 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from threadpoolctl import threadpool_limits
 
-from domain_classifier.families.classical import (FAMILIES, EarlyStoppingXGB, HgbParams, XgbParams,
-                                         build_hgb, build_xgb)
+from domain_classifier.families import registry
+from domain_classifier.families.hgb import HgbParams, build_hgb
+from domain_classifier.families.xgb import EarlyStoppingXGB, XgbParams, build_xgb
 from domain_classifier.errors import InputError
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
 from domain_classifier.params import parse_dataclass
@@ -59,7 +60,7 @@ def test_impossible_params_are_refused_naming_them(cls, section, raw, message):
 
 def test_defaults_are_valid_and_registered():
     for family, cls in (("hgb", HgbParams), ("xgb", XgbParams)):
-        assert FAMILIES[family][0] is cls
+        assert registry.get(family).params is cls
         parse_dataclass(cls, {}, f"train_{family}")
 
 

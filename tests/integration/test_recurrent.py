@@ -1,26 +1,25 @@
 """Recurrent families: params refused early, bundled text processing, determinism, learning."""
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import yaml
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from domain_classifier.errors import InputError
-from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
+from domain_classifier.families import registry
+from domain_classifier.families.recurrent import RecurrentParams
 from domain_classifier.families.registry import load_model
+from domain_classifier.features import files
+from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
 from domain_classifier.model_store import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
-from domain_classifier.families.recurrent import RecurrentParams, train_recurrent
-from domain_classifier.data.tables import write_json
 from tests.support.data import ROOT
 
-# sequence_length differs from the default so that a model ignoring its bundled params would fail.
+# sequence_length differs from the default so that a model ignoring its bundled encoding would fail.
 TOKENIZE = TokenizeParams(sequence_length=16)
 TINY = RecurrentParams(seed=11, max_trials=2, num_initial_points=1, epochs=2, batch_size=16,
                        patience=1, validation_fraction=0.2,
@@ -48,31 +47,30 @@ def test_impossible_params_are_refused_naming_the_param(raw, message):
         parse_dataclass(RecurrentParams, raw, "train_rnn")
 
 
-def test_params_and_model_store_do_not_import_tensorflow():
-    code = ("import sys; from domain_classifier import model_store, recurrent, training; "
-            "training.family_params; recurrent.RecurrentParams().check('x'); "
+def test_registry_and_params_do_not_import_tensorflow():
+    code = ("import sys; from domain_classifier.families import registry; "
+            "[registry.get(n).params().check('x') for n in registry.names()]; "
             "assert not {'tensorflow', 'keras'} & set(sys.modules), 'TensorFlow imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
 def write_features(directory, titles, domains, tokenize=TOKENIZE):
-    """What the tokenize stage writes for train, plus a params file holding its section."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """What the tokenize stage writes for the sequence families (train split only)."""
     labels = sorted(set(domains))
     vocabulary = build_vocabulary(titles, tokenize)
-    np.save(directory / "sequences_train.npy", encode_sequences(list(titles), vocabulary, tokenize))
-    np.save(directory / "labels_train.npy", np.array([labels.index(d) for d in domains], np.int32))
-    write_json(vocabulary, directory / "vocabulary.json")
-    write_json(labels, directory / "labels.json")
-    params_file = directory / "params.yaml"
-    params_file.write_text(yaml.safe_dump({"tokenize": dataclasses.asdict(tokenize)}))
-    return params_file
+    for name in (files.LABELS, files.SEQUENCES):
+        (directory / name).mkdir(parents=True, exist_ok=True)
+    files.write_labels(directory / files.LABELS, labels,
+                       {"train": np.array([labels.index(d) for d in domains])})
+    sequences = encode_sequences(list(titles), vocabulary, tokenize.text, tokenize.sequence_length)
+    files.write_sequences(directory / files.SEQUENCES, vocabulary, tokenize.text,
+                          tokenize.sequence_length, {"train": sequences})
 
 
 def train(family, params, directory, titles, domains):
-    params_file = write_features(directory / "features", titles, domains)
-    return train_recurrent(family, params, directory / "features", params_file=params_file,
-                           live_dir=directory / "dvclive")
+    write_features(directory / "features", titles, domains)
+    return registry.get(family).train(params, directory / "features", family,
+                                      live_dir=directory / "dvclive")
 
 
 def toy_catalogue():
@@ -115,7 +113,7 @@ def test_saved_model_reloads_and_gives_identical_probabilities_from_raw_titles(t
     model, best, _, titles = first
     save_model(model, tmp_path / "rnn", extra={"best_hyperparameters": best})
     assert {p.name for p in (tmp_path / "rnn").iterdir()} == {
-        "meta.json", "model.keras", "vocabulary.json", "text.json"}
+        "meta.json", "model.keras", "vocabulary.json", "encoding.json"}
     loaded = load_model(tmp_path / "rnn")
     raw = titles + ["", "  CAPINHA   silicone iphone  ", "palavras nunca vistas"]
     proba = loaded.predict_proba(raw)
@@ -123,17 +121,19 @@ def test_saved_model_reloads_and_gives_identical_probabilities_from_raw_titles(t
     assert np.array_equal(proba, model.predict_proba(raw))
     alone = np.concatenate([loaded.predict_proba([title]) for title in raw[-4:]])
     assert np.array_equal(alone, proba[-4:])  # a title's scores do not depend on its batch
-    assert (loaded.family, loaded.labels, loaded.text) == (model.family, model.labels,
-                                                             dataclasses.asdict(TOKENIZE))
+    assert (loaded.family, loaded.labels, loaded.text, loaded.sequence_length) == (
+        model.family, model.labels, TOKENIZE.text, TOKENIZE.sequence_length)
     assert loaded.predict_proba([]).shape == (0, 3)
 
 
-def test_tokenize_params_disagreeing_with_the_features_are_refused(tmp_path):
-    titles, domains = toy_catalogue()
-    write_features(tmp_path, titles, domains)
-    (tmp_path / "other.yaml").write_text(yaml.safe_dump({"tokenize": {"sequence_length": 32}}))
-    with pytest.raises(InputError, match="sequence_length"):
-        train_recurrent("rnn", TINY, tmp_path, params_file=tmp_path / "other.yaml")
+def test_saving_twice_gives_identical_bytes(toy_runs, tmp_path):
+    # A .keras archive records its save time; the store writes it without one.
+    (first, _), _ = toy_runs
+    model = first[0]
+    for name in ("a", "b"):
+        save_model(model, tmp_path / name)
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
 
 
 @pytest.mark.parametrize("family", ["rnn", "lstm"])
