@@ -1,6 +1,7 @@
 """End to end: the real DAG under `dvc repro` in a temporary git copy of the project."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -43,11 +44,10 @@ def test_second_repro_is_a_no_op(project, first_repro):
     assert "Data and pipelines are up to date" in output
 
 
-def test_retraining_from_scratch_gives_identical_metrics(project, first_repro):
-    # Metrics and trial histories, not model files: a .keras archive records its save time.
+def test_retraining_from_scratch_gives_identical_outputs_and_lock(project, first_repro):
     tracked = ["metrics/evaluate.json", "metrics/champion.json", "metrics/train/sgd.json",
                "metrics/train/lstm.json", "plots/tuning/sgd.csv", "plots/tuning/lstm.csv",
-               "dvclive/lstm/metrics.json"]
+               "dvclive/lstm/metrics.json", "dvc.lock"]
     before = {name: (project / name).read_bytes() for name in tracked}
     for family in ("sgd", "lstm"):  # a scikit-learn and a Keras family
         shutil.rmtree(project / f"models/{family}")
@@ -55,8 +55,24 @@ def test_retraining_from_scratch_gives_identical_metrics(project, first_repro):
     # Without --force DVC would check the models out of its cache instead of training again.
     forced = run(["dvc", "repro", "--force", "--single-item", "train_sgd", "train_lstm"], project)
     assert stages_run(forced) == {"train_sgd", "train_lstm"}
-    run(["dvc", "repro"], project)
+    # Model bytes equal too (no save time in .keras or .npz), so nothing downstream reruns.
+    assert stages_run(run(["dvc", "repro"], project)) <= {"evaluate", "select"}
     assert {name: (project / name).read_bytes() for name in tracked} == before
+
+
+def test_character_ngram_change_retrains_no_sequence_family(project, first_repro):
+    original = (project / "params.yaml").read_text()
+    update_params(project, {"tokenize": {"char_ngram_range": [3, 5]}})
+    try:
+        run(["dvc", "repro", "--single-item", "tokenize"], project)
+        status = run(["dvc", "status"], project)
+    finally:
+        (project / "params.yaml").write_text(original)
+        run(["dvc", "repro", "--single-item", "tokenize"], project)  # from the run-cache
+    changed = set(re.findall(r"^(\w+):", status, flags=re.M))
+    assert {"train_sgd", "train_hgb", "train_xgb"} <= changed
+    assert not changed & {"train_rnn", "train_lstm"}
+    assert stages_run(run(["dvc", "repro", "--dry"], project)) == set()
 
 
 def test_bad_param_fails_with_one_line_naming_it(project, first_repro):
