@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test venv repro metrics benchmark clean ui serve report experiments browser
+.PHONY: run test venv pull repro push metrics benchmark clean ui serve report experiments browser
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -17,10 +17,18 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 venv: $(VENV)/.installed
 
-run: venv repro metrics
+# Outputs the default DVC remote (.dvc/config) holds for this dvc.lock are pulled, so
+# `dvc repro` trains only what is missing; a missing or empty remote just means training all.
+run: venv pull repro push metrics
+
+pull: venv
+	@$(BIN)/python -m domain_classifier.tools.remote pull
 
 repro: venv
 	$(IN_VENV) dvc repro
+
+push: venv
+	@$(BIN)/python -m domain_classifier.tools.remote push
 
 metrics: venv
 	@$(BIN)/python -m domain_classifier.evaluation.summary
