@@ -7,12 +7,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test venv pull repro push metrics benchmark clean ui serve report experiments browser
+.PHONY: run test lint format venv pull repro push metrics benchmark clean ui serve report experiments browser
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
+# Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
+# `dvc` call and stage would otherwise recompile DVC, pandas and friends from source.
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(PYTHON) -m uv sync --frozen
+	$(PYTHON) -m uv sync --frozen --compile-bytecode
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -33,8 +35,17 @@ push: venv
 metrics: venv
 	@$(BIN)/python -m domain_classifier.evaluation.summary
 
-test: venv browser
+test: venv browser lint
 	$(BIN)/python -m pytest
+
+# Style gate (ruff, configured in pyproject.toml); `make format` applies it.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # The offline-report test opens the report in Debian's headless Chromium (skipped without it).
 browser:

@@ -1,9 +1,11 @@
 """One interface for every saved model: raw titles in, domain probabilities out."""
+
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -36,8 +38,15 @@ def save_model(model: TitleModel, directory: Path | str, extra: dict | None = No
     """Write the model and its meta.json into a fresh directory (replaced as a whole)."""
     with atomic_dir(directory) as staging:
         model.save(staging)
-        write_json({"family": model.family, "format": model.format, "labels": model.labels,
-                    **(extra or {})}, staging / META_FILE)
+        write_json(
+            {
+                "family": model.family,
+                "format": model.format,
+                "labels": model.labels,
+                **(extra or {}),
+            },
+            staging / META_FILE,
+        )
 
 
 def copy_model(source: Path | str, target: Path | str) -> None:

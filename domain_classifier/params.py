@@ -3,6 +3,7 @@
 A mistyped or unknown key must stop a stage before it does any work, so every
 section is parsed into a frozen dataclass whose fields are the only keys allowed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,7 +55,10 @@ def parse_dataclass(cls, raw, where: str):
     values = {}
     for name, field in fields.items():
         if name not in raw:
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
                 raise InputError(f"missing param '{where}.{name}'")
             continue
         values[name] = _coerce(raw[name], hints[name], f"{where}.{name}")

@@ -1,4 +1,5 @@
 """What every stage script shares: logging, quiet TensorFlow, one-line errors."""
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Progress bars for local artifact copies only clutter the stage log.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-PARAMS_OPTION = click.option("--params", "params_file", default="params.yaml", show_default=True,
-                             type=click.Path(dir_okay=False), help="Params file to read.")
+PARAMS_OPTION = click.option(
+    "--params",
+    "params_file",
+    default="params.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Params file to read.",
+)
 
 
 def stage(func):
@@ -23,8 +30,9 @@ def stage(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
-                            datefmt="%H:%M:%S")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+        )
         try:
             return func(*args, **kwargs)
         except InputError as exc:

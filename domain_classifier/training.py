@@ -1,4 +1,5 @@
 """The one training entry point: every `train_<family>` stage is this command for its family."""
+
 from __future__ import annotations
 
 import time
@@ -17,15 +18,22 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 def save_training(model, best: dict, history, model_dir, metrics_file, trials_file) -> None:
     """Write the model (with its best hyperparameters), the tuning score and the trial history."""
     save_model(model, model_dir, extra={"best_hyperparameters": best})
-    write_json({"cv_accuracy": float(history["accuracy"].max()), "trials": int(len(history)),
-                "best": best}, metrics_file)
+    write_json(
+        {
+            "cv_accuracy": float(history["accuracy"].max()),
+            "trials": int(len(history)),
+            "best": best,
+        },
+        metrics_file,
+    )
     write_table(flat_history(history), trials_file)
 
 
 def flat_history(history: pd.DataFrame) -> pd.DataFrame:
     """One column per hyperparameter (`hp_<name>`) instead of a dict column."""
     return history.drop(columns="hyperparameters").join(
-        pd.json_normalize(history["hyperparameters"].tolist()).add_prefix("hp_"))
+        pd.json_normalize(history["hyperparameters"].tolist()).add_prefix("hp_")
+    )
 
 
 def training_command(family: Family) -> click.Command:
@@ -37,8 +45,12 @@ def training_command(family: Family) -> click.Command:
     @click.option("--out", default=f"models/{family.name}", show_default=True)
     @click.option("--metrics", default=f"metrics/train/{family.name}.json", show_default=True)
     @click.option("--trials", default=f"plots/tuning/{family.name}.csv", show_default=True)
-    @click.option("--split-dir", default="data/split", show_default=True,
-                  help="Validation and test splits, scored for the MLflow run only.")
+    @click.option(
+        "--split-dir",
+        default="data/split",
+        show_default=True,
+        help="Validation and test splits, scored for the MLflow run only.",
+    )
     @stage
     def command(params_file, features, out, metrics, trials, split_dir):
         # The MLflow mirror writes no DVC output, so it is no dependency of the stage.
@@ -52,11 +64,22 @@ def training_command(family: Family) -> click.Command:
         model, best, history = family.train(params, Path(features), family.name)
         save_training(model, best, history, out, metrics, trials)
         trained = time.perf_counter()
-        mirror(tracking, log_training, family=family.name, model=model, model_dir=out,
-               best=best, history=history, section=params, split_dir=split_dir,
-               seconds=trained - connected)
+        mirror(
+            tracking,
+            log_training,
+            family=family.name,
+            model=model,
+            model_dir=out,
+            best=best,
+            history=history,
+            section=params,
+            split_dir=split_dir,
+            seconds=trained - connected,
+        )
         mirror_seconds = connected - started + time.perf_counter() - trained
-        click.echo(f"{family.name}: best {best}, tuning accuracy {history['accuracy'].max():.4f}; "
-                   f"MLflow mirror took {mirror_seconds:.1f} s")
+        click.echo(
+            f"{family.name}: best {best}, tuning accuracy {history['accuracy'].max():.4f}; "
+            f"MLflow mirror took {mirror_seconds:.1f} s"
+        )
 
     return command

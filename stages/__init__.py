@@ -1,1 +1,4 @@
-"""Click entry points of the DVC stages; run as `python -m stages.<name>` (names shadow stdlib modules)."""
+"""Click entry points of the DVC stages.
+
+Run as `python -m stages.<name>`: names such as tokenize and select shadow stdlib modules.
+"""

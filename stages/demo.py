@@ -1,10 +1,11 @@
 """Stage demo: generate the built-in demo catalogue and the default batch to score."""
+
 import dataclasses
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.params import load_section, require
+from domain_classifier.stage import PARAMS_OPTION, stage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,15 +32,20 @@ def main(params_file, catalogue, batch):
     from domain_classifier.demo.generator import generate_batch, generate_catalogue
 
     params = load_section(DemoParams, "demo", params_file)
-    shape = dict(label_noise=params.label_noise, zipf_exponent=params.zipf_exponent,
-                 spanish_share=params.spanish_share)
+    shape = dict(
+        label_noise=params.label_noise,
+        zipf_exponent=params.zipf_exponent,
+        spanish_share=params.spanish_share,
+    )
     try:
         summary = generate_catalogue(catalogue, params.rows, params.seed, **shape)
         generate_batch(batch, params.batch_rows, params.seed, **shape)
     except ValueError as exc:
         raise click.ClickException(f"params demo: {exc}") from None
-    click.echo(f"demo catalogue: {summary['rows']} rows, {summary['domains']} domains; "
-               f"batch: {params.batch_rows} rows")
+    click.echo(
+        f"demo catalogue: {summary['rows']} rows, {summary['domains']} domains; "
+        f"batch: {params.batch_rows} rows"
+    )
 
 
 if __name__ == "__main__":

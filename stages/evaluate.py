@@ -1,14 +1,15 @@
 """Stage evaluate: score every trained family on the validation and test splits."""
+
 from pathlib import Path
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.data.tables import read_table, write_json, write_table
 from domain_classifier.evaluation.metrics import evaluate_split
+from domain_classifier.evaluation.selection import EvaluateParams
 from domain_classifier.families.registry import load_model
 from domain_classifier.params import load_section
-from domain_classifier.evaluation.selection import EvaluateParams
-from domain_classifier.data.tables import read_table, write_json, write_table
+from domain_classifier.stage import PARAMS_OPTION, stage
 
 
 @click.command()
@@ -21,8 +22,10 @@ from domain_classifier.data.tables import read_table, write_json, write_table
 def main(params_file, split_dir, models_dir, metrics, plots_dir):
     """Write per-family metrics, per-domain reports and confusion data."""
     params = load_section(EvaluateParams, "evaluate", params_file)
-    splits = {s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
-              for s in ("val", "test")}
+    splits = {
+        s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
+        for s in ("val", "test")
+    }
     results = {}
     for family in params.families:
         model = load_model(Path(models_dir) / family)
@@ -33,8 +36,10 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir):
             # One file per split: bars of two splits in one file would stack to F1 near 2.
             write_table(per_domain, Path(plots_dir) / "per_domain" / f"{family}_{split}.csv")
             write_table(confusion, Path(plots_dir) / "confusion" / f"{family}_{split}.csv")
-        click.echo(f"{family}: val macro-F1 {results[family]['val']['macro_f1']:.4f}, "
-                   f"test macro-F1 {results[family]['test']['macro_f1']:.4f}")
+        click.echo(
+            f"{family}: val macro-F1 {results[family]['val']['macro_f1']:.4f}, "
+            f"test macro-F1 {results[family]['test']['macro_f1']:.4f}"
+        )
     write_json(results, metrics)
 
 

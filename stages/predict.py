@@ -1,20 +1,25 @@
 """Stage predict: batch-score new titles with the champion model."""
+
 import dataclasses
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.families.registry import load_model
 from domain_classifier.params import load_section
 from domain_classifier.serving.predict import PredictParams, predict_file
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.tracking.mlflow_store import load_registered
 
 
 @click.command()
 @PARAMS_OPTION
-@click.option("--model", "model_ref", default="models/champion", show_default=True,
-              help="A model directory, or an MLflow model URI such as "
-                   "models:/domain-classifier@champion.")
+@click.option(
+    "--model",
+    "model_ref",
+    default="models/champion",
+    show_default=True,
+    help="A model directory, or an MLflow model URI such as models:/domain-classifier@champion.",
+)
 @click.option("--input", "input_path", help="Overrides predict.input (ad-hoc batches).")
 @click.option("--output", "output_path", help="Overrides predict.output (ad-hoc batches).")
 @stage
@@ -24,11 +29,16 @@ def main(params_file, model_ref, input_path, output_path):
     overrides = {"input": input_path, "output": output_path}
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v})
     params.check("predict")
-    model = (load_registered(model_ref, params_file) if model_ref.startswith("models:/")
-             else load_model(model_ref))
+    model = (
+        load_registered(model_ref, params_file)
+        if model_ref.startswith("models:/")
+        else load_model(model_ref)
+    )
     stats = predict_file(model, params)
-    click.echo(f"scored {stats['rows']} rows from {params.input} into {params.output} "
-               f"at {stats['rows_per_second']:,.0f} rows/s")
+    click.echo(
+        f"scored {stats['rows']} rows from {params.input} into {params.output} "
+        f"at {stats['rows_per_second']:,.0f} rows/s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """Stage select: pick the champion by validation macro-F1 and copy it to models/champion."""
+
 import time
 from pathlib import Path
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.data.tables import read_json, write_json
+from domain_classifier.evaluation.selection import EvaluateParams, champion_summary, choose_champion
 from domain_classifier.model_store import copy_model
 from domain_classifier.params import load_section
-from domain_classifier.evaluation.selection import EvaluateParams, champion_summary, choose_champion
-from domain_classifier.data.tables import read_json, write_json
+from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.tracking.mlflow_store import connect, mirror, register_champion
 
 
@@ -27,13 +28,17 @@ def main(params_file, evaluation, models_dir, metrics):
     copy_model(Path(models_dir) / family, Path(models_dir) / "champion")
     summary = champion_summary(family, results)
     write_json(summary, metrics)
-    click.echo(f"champion: {family} (val macro-F1 {summary['val_macro_f1']:.4f}, "
-               f"test macro-F1 {summary['test_macro_f1']:.4f})")
+    click.echo(
+        f"champion: {family} (val macro-F1 {summary['val_macro_f1']:.4f}, "
+        f"test macro-F1 {summary['test_macro_f1']:.4f})"
+    )
     started = time.perf_counter()
     version = mirror(tracking, register_champion, family=family, summary=summary)
     if version is not None:
-        click.echo(f"registered {tracking.registered_model} version {version} "
-                   f"in {time.perf_counter() - started:.1f} s")
+        click.echo(
+            f"registered {tracking.registered_model} version {version} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Stage split: deduplicate and split the canonical table into train/val/test."""
+
 from pathlib import Path
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
-from domain_classifier.params import load_section
 from domain_classifier.data.split import SplitParams, split_catalogue, split_counts
 from domain_classifier.data.tables import read_table, write_json, write_table
+from domain_classifier.params import load_section
+from domain_classifier.stage import PARAMS_OPTION, stage
 
 
 @click.command()

@@ -1,4 +1,5 @@
 """Stage train_lstm: tune, fit and save the lstm family (domain_classifier/families/lstm.py)."""
+
 from domain_classifier.families import lstm
 from domain_classifier.training import training_command
 

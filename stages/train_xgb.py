@@ -1,4 +1,5 @@
 """Stage train_xgb: tune, fit and save the xgb family (domain_classifier/families/xgb.py)."""
+
 from domain_classifier.families import xgb
 from domain_classifier.training import training_command
 

@@ -1,4 +1,5 @@
 """Shared fixtures: paths to the real sample and small tables built in temporary folders."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support.data import MELI_SAMPLE
+
 # The end-to-end project fixtures live beside their helpers and are shared by every test file.
 pytest_plugins = ["tests.support.project"]
-
-from tests.support.data import MELI_SAMPLE
 
 
 @pytest.fixture
@@ -17,9 +18,11 @@ def small_catalogue() -> pd.DataFrame:
     """Three clearly separable domains, 30 distinct titles each."""
     rows = []
     for i in range(30):
-        rows += [(f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-                 (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-                 (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS")]
+        rows += [
+            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
+            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
+            (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS"),
+        ]
     return pd.DataFrame(rows, columns=["title", "domain"])
 
 
@@ -40,9 +43,11 @@ def saved_sgd_dir(tmp_path_factory) -> Path:
 
     rows = []
     for i in range(20):
-        rows += [(f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-                 (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-                 (f"Liquidificador {i} Velocidades 220v", "MLB-BLENDERS")]
+        rows += [
+            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
+            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
+            (f"Liquidificador {i} Velocidades 220v", "MLB-BLENDERS"),
+        ]
     frame = pd.DataFrame(rows, columns=["title", "domain"])
     directory = tmp_path_factory.mktemp("model") / "sgd"
     save_model(train_sgd_model(frame, TokenizeParams(min_df=1)), directory)

@@ -3,6 +3,7 @@
 `numpy.savez` and Keras write zip archives stamped with the time of writing, so equal
 models and features would get new hashes in `dvc.lock` on every run.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,13 @@ def _entry(name: str, compress: int) -> zipfile.ZipInfo:
 def save_sparse(matrix, path: Path | str) -> None:
     """Write a CSR matrix in scipy's .npz layout (readable by scipy.sparse.load_npz)."""
     matrix = scipy.sparse.csr_matrix(matrix)
-    arrays = {"indices": matrix.indices, "indptr": matrix.indptr, "format": np.array(b"csr"),
-              "shape": np.array(matrix.shape), "data": matrix.data}
+    arrays = {
+        "indices": matrix.indices,
+        "indptr": matrix.indptr,
+        "format": np.array(b"csr"),
+        "shape": np.array(matrix.shape),
+        "data": matrix.data,
+    }
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
         for name, array in arrays.items():
             buffer = io.BytesIO()

@@ -1,4 +1,5 @@
 """The one ingestion point: read the raw catalogue, validate it, return (title, domain)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from domain_classifier.errors import InputError
-from domain_classifier.params import require
 from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask, row_list
 from domain_classifier.data.tables import read_table
+from domain_classifier.errors import InputError
+from domain_classifier.params import require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,18 +22,23 @@ class DataParams:
 
     def check(self, where: str) -> None:
         require(bool(self.source.strip()), f"{where}.source", "must name a .csv or .parquet file")
-        require(self.text_column != self.label_column, f"{where}.label_column",
-                 "must differ from data.text_column")
+        require(
+            self.text_column != self.label_column,
+            f"{where}.label_column",
+            "must differ from data.text_column",
+        )
 
 
 def ingest(params: DataParams) -> pd.DataFrame:
     """Read and validate the source; return the canonical two-column table."""
     path = Path(params.source)
     raw = read_table(path, [params.text_column, params.label_column])
-    frame = pd.DataFrame({
-        TITLE: raw[params.text_column].astype("string"),
-        DOMAIN: raw[params.label_column].astype("string"),
-    })
+    frame = pd.DataFrame(
+        {
+            TITLE: raw[params.text_column].astype("string"),
+            DOMAIN: raw[params.label_column].astype("string"),
+        }
+    )
     frame = _handle_blank_titles(frame, path, params)
     _check_labels(frame, path, params.label_column)
     return frame.reset_index(drop=True)

@@ -1,4 +1,5 @@
 """The canonical catalogue table every stage after ingest reads: one title, one domain a row."""
+
 from __future__ import annotations
 
 import pandas as pd

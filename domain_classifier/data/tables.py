@@ -1,4 +1,5 @@
 """Reading and writing tables and JSON files, with clear errors and no half-written outputs."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,8 +7,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -35,8 +36,9 @@ def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFra
         if table_format(path) == ".parquet":
             frame = pq.read_table(path).to_pandas()
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8")
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
+            )
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
     except pd.errors.EmptyDataError:
@@ -59,8 +61,9 @@ def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
                 yield batch.to_pandas()
             return
         options = pa_csv.ConvertOptions(strings_can_be_null=True)
-        reader = pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=1 << 22),
-                                 convert_options=options)
+        reader = pa_csv.open_csv(
+            path, read_options=pa_csv.ReadOptions(block_size=1 << 22), convert_options=options
+        )
         for batch in reader:
             yield batch.to_pandas()
     except pa.ArrowInvalid as exc:
@@ -131,8 +134,9 @@ def write_table(frame: pd.DataFrame, path: Path | str) -> None:
 def write_json(obj, path: Path | str) -> None:
     """Write JSON atomically with sorted keys, so equal content gives equal bytes."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 def read_json(path: Path | str):

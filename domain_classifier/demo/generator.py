@@ -57,8 +57,7 @@ SHIFTS = ("none", "new_brands", "domain_mix", "unseen_domain", "language_switch"
 # sell the line, and one line sold by several siblings is what makes them confusable.
 # ---------------------------------------------------------------------------
 
-_CATALOGUE_FAMILY_NAMES = ("hair_care", "hair_appliances", "beauty", "phones", "kitchen",
-                           "fashion")
+_CATALOGUE_FAMILY_NAMES = ("hair_care", "hair_appliances", "beauty", "phones", "kitchen", "fashion")
 # Pet supplies never appear in the catalogue: they are the "unseen_domain" shift.
 _UNSEEN_FAMILY_NAME = "pets"
 
@@ -233,8 +232,18 @@ def _table(i: int, lang: str, new_brands: bool) -> _Table:
     sizes = tuple(v for s in d.sizes for v in _size_variants(s))
     pairs = _domain_pairs(family, d.code, lang, new_brands)
     generic = getattr(family, f"{lang}_generic")
-    return _Table(lang, getattr(d, lang), pairs, attrs, shared or attrs, generic, sizes, makers,
-                  d.compat, _SIBLINGS[i])
+    return _Table(
+        lang,
+        getattr(d, lang),
+        pairs,
+        attrs,
+        shared or attrs,
+        generic,
+        sizes,
+        makers,
+        d.compat,
+        _SIBLINGS[i],
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -358,11 +367,11 @@ def _typo(title: str, u) -> str:
     k = 1 + int(u[14] * (len(w) - 2))  # never the first letter: sellers rarely miss it
     op = int(u[15] * 3)
     if op == 0:
-        w = w[:k] + w[k + 1:]
+        w = w[:k] + w[k + 1 :]
     elif op == 1:
         w = w[:k] + w[k] + w[k:]
     else:
-        w = w[:k - 1] + w[k] + w[k - 1] + w[k + 1:]
+        w = w[: k - 1] + w[k] + w[k - 1] + w[k + 1 :]
     words[i] = w
     return " ".join(words)
 
@@ -422,8 +431,9 @@ def _bits(rng: np.random.Generator, n: int, probs: tuple[float, ...]) -> list[in
     return out.tolist()
 
 
-def _titles(rng: np.random.Generator, dom: np.ndarray, spanish: np.ndarray,
-            spec: _Spec) -> list[str]:
+def _titles(
+    rng: np.random.Generator, dom: np.ndarray, spanish: np.ndarray, spec: _Spec
+) -> list[str]:
     n = len(dom)
     plan = zip(
         rng.choice(len(_MODE_P), n, p=_MODE_P).tolist(),
@@ -468,8 +478,9 @@ def _chunk(spec: _Spec, index: int, start: int, n: int) -> tuple[pa.Table, np.nd
     titles = _titles(rng, dom, spanish, spec)
     labels, n_noisy = _noisy_labels(rng, dom, spec)
     cols = {
-        "item_id": pa.array([f"{spec.id_prefix}{i:010d}" for i in range(start + 1, start + n + 1)],
-                            pa.string()),
+        "item_id": pa.array(
+            [f"{spec.id_prefix}{i:010d}" for i in range(start + 1, start + n + 1)], pa.string()
+        ),
         "title": pa.array(titles, pa.string()),
         "domain": _ID_ARRAY.take(pa.array(labels)),
         "language": _LANG_ARRAY.take(pa.array(spanish.astype(np.int8))),
@@ -500,8 +511,12 @@ def _write(path, rows: int, chunk_rows: int, spec: _Spec) -> dict:
         tmp.unlink(missing_ok=True)
         raise
     per_domain = {_ALL_IDS[i]: int(c) for i, c in enumerate(counts) if c}
-    return {"rows": rows, "domains": len(per_domain),
-            "per_domain": dict(sorted(per_domain.items())), "label_noise_rows": n_noisy}
+    return {
+        "rows": rows,
+        "domains": len(per_domain),
+        "per_domain": dict(sorted(per_domain.items())),
+        "label_noise_rows": n_noisy,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -543,9 +558,16 @@ def _zipf_weights(exponent: float, reverse: bool = False) -> np.ndarray:
     return w / w.sum()
 
 
-def generate_catalogue(path, rows: int, seed: int, *, label_noise: float = 0.02,
-                       zipf_exponent: float = 1.0, spanish_share: float = 0.3,
-                       chunk_rows: int = 100_000) -> dict:
+def generate_catalogue(
+    path,
+    rows: int,
+    seed: int,
+    *,
+    label_noise: float = 0.02,
+    zipf_exponent: float = 1.0,
+    spanish_share: float = 0.3,
+    chunk_rows: int = 100_000,
+) -> dict:
     """Stream `rows` labelled titles to a Parquet file at `path`.
 
     Columns: ``item_id`` ("D0000000001"...), ``title``, ``domain``, ``language`` ("pt"/"es").
@@ -555,13 +577,27 @@ def generate_catalogue(path, rows: int, seed: int, *, label_noise: float = 0.02,
     the written (possibly noisy) labels.
     """
     _validate(rows, seed, label_noise, zipf_exponent, spanish_share, chunk_rows)
-    spec = _Spec(int(seed), (), _zipf_weights(zipf_exponent), float(spanish_share),
-                 float(label_noise), False, "D", True)
+    spec = _Spec(
+        int(seed),
+        (),
+        _zipf_weights(zipf_exponent),
+        float(spanish_share),
+        float(label_noise),
+        False,
+        "D",
+        True,
+    )
     return _write(path, int(rows), int(chunk_rows), spec)
 
 
-def _batch_spec(seed: int, shift: str, with_labels: bool, label_noise: float,
-                zipf_exponent: float, spanish_share: float) -> _Spec:
+def _batch_spec(
+    seed: int,
+    shift: str,
+    with_labels: bool,
+    label_noise: float,
+    zipf_exponent: float,
+    spanish_share: float,
+) -> _Spec:
     weights = _zipf_weights(zipf_exponent, reverse=shift == "domain_mix")
     if shift == "unseen_domain":
         pets = np.zeros(len(_ALL))
@@ -569,13 +605,30 @@ def _batch_spec(seed: int, shift: str, with_labels: bool, label_noise: float,
         weights = (1 - _UNSEEN_SHARE) * weights + _UNSEEN_SHARE * pets
     if shift == "language_switch":
         spanish_share = _SWITCHED_SPANISH_SHARE
-    return _Spec(int(seed), (1,), weights, float(spanish_share), float(label_noise),
-                 shift == "new_brands", "B", bool(with_labels))
+    return _Spec(
+        int(seed),
+        (1,),
+        weights,
+        float(spanish_share),
+        float(label_noise),
+        shift == "new_brands",
+        "B",
+        bool(with_labels),
+    )
 
 
-def generate_batch(path, rows: int, seed: int, *, shift: str = "none", with_labels: bool = True,
-                   label_noise: float = 0.02, zipf_exponent: float = 1.0,
-                   spanish_share: float = 0.3, chunk_rows: int = 100_000) -> dict:
+def generate_batch(
+    path,
+    rows: int,
+    seed: int,
+    *,
+    shift: str = "none",
+    with_labels: bool = True,
+    label_noise: float = 0.02,
+    zipf_exponent: float = 1.0,
+    spanish_share: float = 0.3,
+    chunk_rows: int = 100_000,
+) -> dict:
     """Write a batch of titles to score, optionally under a distribution shift.
 
     Same columns as :func:`generate_catalogue` (item ids start with "B"), without

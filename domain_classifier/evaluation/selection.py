@@ -1,4 +1,5 @@
 """Choose the champion by validation macro-F1; the test split is only reported."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,7 @@ SELECTION_METRIC = "macro_f1"
 
 
 def choose_champion(results: dict[str, dict]) -> str:
-    """`results` maps family -> {"val": {...}, "test": {...}}; ties go to the first family listed."""
+    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed."""
     if not results:
         raise ValueError("no evaluated models to choose from")
     return max(results, key=lambda family: results[family]["val"][SELECTION_METRIC])
@@ -18,10 +19,14 @@ def choose_champion(results: dict[str, dict]) -> str:
 
 def champion_summary(family: str, results: dict[str, dict]) -> dict:
     val, test = results[family]["val"], results[family]["test"]
-    return {"family": family,
-            "val_macro_f1": val["macro_f1"], "val_accuracy": val["accuracy"],
-            "test_macro_f1": test["macro_f1"], "test_accuracy": test["accuracy"],
-            "test_weighted_f1": test["weighted_f1"]}
+    return {
+        "family": family,
+        "val_macro_f1": val["macro_f1"],
+        "val_accuracy": val["accuracy"],
+        "test_macro_f1": test["macro_f1"],
+        "test_accuracy": test["accuracy"],
+        "test_weighted_f1": test["weighted_f1"],
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +36,13 @@ class EvaluateParams:
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")
         unknown = sorted(set(self.families) - set(registry.names()))
-        require(not unknown, f"{where}.families",
-                f"has unknown family {unknown} (known: {', '.join(registry.names())})")
-        require(len(set(self.families)) == len(self.families), f"{where}.families",
-                "lists a family twice")
+        require(
+            not unknown,
+            f"{where}.families",
+            f"has unknown family {unknown} (known: {', '.join(registry.names())})",
+        )
+        require(
+            len(set(self.families)) == len(self.families),
+            f"{where}.families",
+            "lists a family twice",
+        )

@@ -1,21 +1,26 @@
 """Print the metrics table that `make run` ends with: one line per family, champion marked."""
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from domain_classifier.errors import InputError
 from domain_classifier.data.tables import read_json
+from domain_classifier.errors import InputError
 
 
 def metrics_table(evaluation: dict, champion: dict) -> str:
-    header = f"{'model':<8} {'val macro-F1':>12} {'val acc':>8} {'test macro-F1':>13} {'test acc':>8}"
+    header = (
+        f"{'model':<8} {'val macro-F1':>12} {'val acc':>8} {'test macro-F1':>13} {'test acc':>8}"
+    )
     lines = [header, "-" * len(header)]
     for family, result in evaluation.items():
         val, test = result["val"], result["test"]
         mark = "  <- champion" if family == champion.get("family") else ""
-        lines.append(f"{family:<8} {val['macro_f1']:>12.4f} {val['accuracy']:>8.4f} "
-                     f"{test['macro_f1']:>13.4f} {test['accuracy']:>8.4f}{mark}")
+        lines.append(
+            f"{family:<8} {val['macro_f1']:>12.4f} {val['accuracy']:>8.4f} "
+            f"{test['macro_f1']:>13.4f} {test['accuracy']:>8.4f}{mark}"
+        )
     return "\n".join(lines)
 
 

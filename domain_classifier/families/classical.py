@@ -1,17 +1,24 @@
-"""What the TF-IDF families (sgd, hgb, xgb) share: the saved model and the tune-then-refit trainer."""
+"""What the TF-IDF families (sgd, hgb, xgb) share: the saved model, the tune-then-refit trainer."""
+
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import joblib
 import numpy as np
 
-from domain_classifier.features.files import LABELS, read_labels, read_tfidf, read_vectorizer, tfidf_set
-from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
 from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
+from domain_classifier.features.files import (
+    LABELS,
+    read_labels,
+    read_tfidf,
+    read_vectorizer,
+    tfidf_set,
+)
+from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
 
 log = logging.getLogger(__name__)
 TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
@@ -33,23 +40,36 @@ class SklearnTitleModel:
         joblib.dump(self, directory / "model.joblib")
 
     @classmethod
-    def load(cls, directory: Path) -> "SklearnTitleModel":
+    def load(cls, directory: Path) -> SklearnTitleModel:
         return joblib.load(Path(directory) / "model.joblib")
 
 
-def train_classical(build: Callable, params: CrossValidatedParams, features_dir: Path | str,
-                    family: str):
+def train_classical(
+    build: Callable, params: CrossValidatedParams, features_dir: Path | str, family: str
+):
     """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train."""
     X, y = read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_labels(features_dir, "train")
-    log.info("%s: tuning %d trials, %d-fold CV on %d rows x %d features", family,
-             params.max_trials, params.cv_folds, X.shape[0], X.shape[1])
-    best, history = bayesian_search(lambda values: build(values, params), params.space, X, y,
-                                    params, name=family)
-    log.info("%s: best %s (cv accuracy %.4f); refitting on all of train", family, best,
-             history["accuracy"].max())
+    log.info(
+        "%s: tuning %d trials, %d-fold CV on %d rows x %d features",
+        family,
+        params.max_trials,
+        params.cv_folds,
+        X.shape[0],
+        X.shape[1],
+    )
+    best, history = bayesian_search(
+        lambda values: build(values, params), params.space, X, y, params, name=family
+    )
+    log.info(
+        "%s: best %s (cv accuracy %.4f); refitting on all of train",
+        family,
+        best,
+        history["accuracy"].max(),
+    )
     classifier = build(best, params).fit(X, y)
-    model = SklearnTitleModel(family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier,
-                              read_labels(features_dir))
+    model = SklearnTitleModel(
+        family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier, read_labels(features_dir)
+    )
     return model, best, history
 
 

@@ -1,9 +1,11 @@
 """What a model family declares once; the registry, the stages and the tests read it."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # Feature outputs of the tokenize stage (folders under data/features) a family can read.
 FEATURE_SETS = ("labels", "tfidf_word", "tfidf_char", "sequences")
@@ -17,6 +19,7 @@ class Family:
     `train(params, features_dir, name)` returns (model, best hyperparameters, trial history);
     `model` is the class saved models of this family load with (`model.load(directory)`).
     """
+
     name: str
     params: type
     train: Callable[[Any, Path, str], tuple]

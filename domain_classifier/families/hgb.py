@@ -1,4 +1,5 @@
 """hgb: HistGradientBoosting on a dense reduction (TruncatedSVD or chi2) of the TF-IDF features."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,10 +12,17 @@ from sklearn.feature_selection import SelectKBest, chi2
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from domain_classifier.families.classical import TFIDF_FEATURES, SklearnTitleModel, classical_trainer
+from domain_classifier.families.classical import (
+    TFIDF_FEATURES,
+    SklearnTitleModel,
+    classical_trainer,
+)
 from domain_classifier.families.family import Family
-from domain_classifier.families.tuning import (CrossValidatedParams, check_estimator_space,
-                                               refuse_fixed)
+from domain_classifier.families.tuning import (
+    CrossValidatedParams,
+    check_estimator_space,
+    refuse_fixed,
+)
 from domain_classifier.params import require
 
 HGB_REDUCTIONS = ("svd", "chi2")
@@ -27,20 +35,28 @@ class HgbParams(CrossValidatedParams):
     reduction: str = "svd"
     n_components: int = 100
     early_stopping: bool = True
-    space: dict = dataclasses.field(default_factory=lambda: {
-        "learning_rate": {"min": 0.05, "max": 0.3, "sampling": "log"},
-        "max_leaf_nodes": {"min": 15, "max": 63},
-        "l2_regularization": {"min": 1e-3, "max": 10.0, "sampling": "log"},
-        "max_iter": [300],
-        "n_iter_no_change": [30],
-    })
+    space: dict = dataclasses.field(
+        default_factory=lambda: {
+            "learning_rate": {"min": 0.05, "max": 0.3, "sampling": "log"},
+            "max_leaf_nodes": {"min": 15, "max": 63},
+            "l2_regularization": {"min": 1e-3, "max": 10.0, "sampling": "log"},
+            "max_iter": [300],
+            "n_iter_no_change": [30],
+        }
+    )
 
     def check(self, where: str) -> None:
         super().check(where)
-        require(self.reduction in HGB_REDUCTIONS, f"{where}.reduction",
-                f"must be one of {', '.join(HGB_REDUCTIONS)}, got {self.reduction!r}")
-        require(self.n_components >= 1, f"{where}.n_components",
-                f"must be >= 1, got {self.n_components}")
+        require(
+            self.reduction in HGB_REDUCTIONS,
+            f"{where}.reduction",
+            f"must be one of {', '.join(HGB_REDUCTIONS)}, got {self.reduction!r}",
+        )
+        require(
+            self.n_components >= 1,
+            f"{where}.n_components",
+            f"must be >= 1, got {self.n_components}",
+        )
         refuse_fixed(self.space, HGB_FIXED, f"{where}.space")
         check_estimator_space(HistGradientBoostingClassifier(), self.space, f"{where}.space")
 
@@ -59,10 +75,14 @@ def reduction_step(params: HgbParams):
 
 def build_hgb(values: dict, params: HgbParams) -> Pipeline:
     # Inside the pipeline the reduction is refitted on each CV fold's train part only.
-    model = HistGradientBoostingClassifier(random_state=params.seed,
-                                           early_stopping=params.early_stopping)
-    steps = [("reduce", reduction_step(params)), ("dense", FunctionTransformer(to_dense)),
-             ("model", model)]
+    model = HistGradientBoostingClassifier(
+        random_state=params.seed, early_stopping=params.early_stopping
+    )
+    steps = [
+        ("reduce", reduction_step(params)),
+        ("dense", FunctionTransformer(to_dense)),
+        ("model", model),
+    ]
     return Pipeline(steps).set_params(**{f"model__{k}": v for k, v in values.items()})
 
 

@@ -3,6 +3,7 @@
 A family is one line here naming the module that declares its `FAMILY`. Modules load on
 first use, so listing the families imports neither scikit-learn nor TensorFlow.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -36,6 +37,8 @@ def load_model(directory: Path | str) -> TitleModel:
     meta = read_meta(directory)
     family = get(meta.get("family", ""))
     if meta.get("format") != family.model.format:
-        raise InputError(f"{Path(directory) / 'meta.json'}: format {meta.get('format')!r} is "
-                         f"not the {family.name} family's {family.model.format!r}")
+        raise InputError(
+            f"{Path(directory) / 'meta.json'}: format {meta.get('format')!r} is "
+            f"not the {family.name} family's {family.model.format!r}"
+        )
     return family.model.load(Path(directory))

@@ -1,4 +1,5 @@
 """rnn: Embedding -> SimpleRNN (optionally bidirectional) -> softmax over token ids."""
+
 from domain_classifier.families.recurrent import recurrent_family
 
 FAMILY = recurrent_family("rnn", "SimpleRNN")

@@ -3,12 +3,14 @@
 keras_tuner.SklearnTuner refuses scipy sparse matrices, so this module provides the small
 Tuner subclass every model family shares; the search space comes from params.yaml.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import logging
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,7 @@ class SearchParams:
 @dataclasses.dataclass(frozen=True)
 class CrossValidatedParams(SearchParams):
     """A search whose trials are scored by stratified K-fold CV on train."""
+
     cv_folds: int = 3
 
     def check(self, where: str) -> None:
@@ -47,13 +50,18 @@ def check_space(space: dict, allowed: set[str], where: str) -> None:
     require(bool(space), where, "must define at least one hyperparameter")
     for name, spec in space.items():
         key = f"{where}.{name}"
-        require(name in allowed, key, f"is not a known option (known: {', '.join(sorted(allowed))})")
+        require(
+            name in allowed, key, f"is not a known option (known: {', '.join(sorted(allowed))})"
+        )
         if isinstance(spec, list):
             require(len(spec) >= 1, key, "must list at least one choice")
             require(len({type(v) for v in spec}) == 1, key, "choices must all have one type")
             continue
-        require(isinstance(spec, dict) and {"min", "max"} <= set(spec), key,
-                "must be a list of choices or a mapping with min and max")
+        require(
+            isinstance(spec, dict) and {"min", "max"} <= set(spec),
+            key,
+            "must be a list of choices or a mapping with min and max",
+        )
         extra = set(spec) - {"min", "max", "sampling"}
         require(not extra, key, f"has unknown key {sorted(extra)} (use min, max, sampling)")
         low, high = spec["min"], spec["max"]
@@ -92,19 +100,27 @@ def declare(hp, space: dict) -> dict:
     """Register every hyperparameter of the space on `hp` and return the sampled values."""
     values = {}
     for name, spec in space.items():
-        both_booleans = isinstance(spec, list) and len(set(spec)) == 2 and all(
-            isinstance(v, bool) for v in spec)
+        both_booleans = (
+            isinstance(spec, list)
+            and len(set(spec)) == 2
+            and all(isinstance(v, bool) for v in spec)
+        )
         if both_booleans:
             # hp.Choice would store booleans as 0/1 (bool is an int subclass).
             values[name] = hp.Boolean(name)
         elif isinstance(spec, list):
             values[name] = hp.Choice(name, spec)
         elif all(isinstance(spec[k], int) for k in ("min", "max")):
-            values[name] = hp.Int(name, spec["min"], spec["max"],
-                                  sampling=spec.get("sampling", "linear"))
+            values[name] = hp.Int(
+                name, spec["min"], spec["max"], sampling=spec.get("sampling", "linear")
+            )
         else:
-            values[name] = hp.Float(name, float(spec["min"]), float(spec["max"]),
-                                    sampling=spec.get("sampling", "linear"))
+            values[name] = hp.Float(
+                name,
+                float(spec["min"]),
+                float(spec["max"]),
+                sampling=spec.get("sampling", "linear"),
+            )
     return values
 
 
@@ -116,8 +132,9 @@ def make_tuner_class():
     class CrossValidationTuner(keras_tuner.Tuner):
         """Scores each trial's estimator by mean accuracy over stratified folds."""
 
-        def __init__(self, build: Callable[[dict], Any], space: dict, folds: int, seed: int,
-                     **kwargs):
+        def __init__(
+            self, build: Callable[[dict], Any], space: dict, folds: int, seed: int, **kwargs
+        ):
             super().__init__(hypermodel=lambda hp: build(declare(hp, space)), **kwargs)
             self.cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
 
@@ -132,17 +149,29 @@ def make_tuner_class():
     return CrossValidationTuner
 
 
-def bayesian_search(build: Callable[[dict], Any], space: dict, X, y, params: CrossValidatedParams,
-                    name: str) -> tuple[dict, pd.DataFrame]:
+def bayesian_search(
+    build: Callable[[dict], Any], space: dict, X, y, params: CrossValidatedParams, name: str
+) -> tuple[dict, pd.DataFrame]:
     """Run the search; return the best hyperparameter values and the trial history."""
     import keras_tuner
 
     oracle = keras_tuner.oracles.BayesianOptimizationOracle(
-        objective=keras_tuner.Objective(OBJECTIVE, "max"), max_trials=params.max_trials,
-        num_initial_points=min(params.num_initial_points, params.max_trials), seed=params.seed)
+        objective=keras_tuner.Objective(OBJECTIVE, "max"),
+        max_trials=params.max_trials,
+        num_initial_points=min(params.num_initial_points, params.max_trials),
+        seed=params.seed,
+    )
     with tempfile.TemporaryDirectory(prefix=f"tuner-{name}-") as workdir:
-        tuner = make_tuner_class()(build, space, params.cv_folds, params.seed, oracle=oracle,
-                                   directory=workdir, project_name=name, overwrite=True)
+        tuner = make_tuner_class()(
+            build,
+            space,
+            params.cv_folds,
+            params.seed,
+            oracle=oracle,
+            directory=workdir,
+            project_name=name,
+            overwrite=True,
+        )
         tuner.search(X, y)
         history = trial_history(tuner.oracle, OBJECTIVE)
     return best_hyperparameters(history, name), history
@@ -162,9 +191,14 @@ def trial_history(oracle, objective: str) -> pd.DataFrame:
     for trial_id in sorted(oracle.trials):
         trial = oracle.trials[trial_id]
         score = trial.metrics.get_best_value(objective) if trial.metrics.exists(objective) else None
-        rows.append({"trial": len(rows) + 1, "status": str(trial.status),
-                     OBJECTIVE: np.nan if score is None else float(score),
-                     "hyperparameters": dict(trial.hyperparameters.values)})
+        rows.append(
+            {
+                "trial": len(rows) + 1,
+                "status": str(trial.status),
+                OBJECTIVE: np.nan if score is None else float(score),
+                "hyperparameters": dict(trial.hyperparameters.values),
+            }
+        )
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["best_so_far"] = frame[OBJECTIVE].cummax()

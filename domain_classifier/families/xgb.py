@@ -1,4 +1,5 @@
 """xgb: XGBoost (hist trees) on the best chi2 columns of the TF-IDF features, early-stopped."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,10 +12,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from xgboost import XGBClassifier
 
-from domain_classifier.families.classical import TFIDF_FEATURES, SklearnTitleModel, classical_trainer
+from domain_classifier.families.classical import (
+    TFIDF_FEATURES,
+    SklearnTitleModel,
+    classical_trainer,
+)
 from domain_classifier.families.family import Family
-from domain_classifier.families.tuning import (CrossValidatedParams, check_space, refuse_fixed,
-                                               space_values)
+from domain_classifier.families.tuning import (
+    CrossValidatedParams,
+    check_space,
+    refuse_fixed,
+    space_values,
+)
 from domain_classifier.params import require
 
 XGB_FIXED = ("tree_method", "n_jobs", "random_state", "early_stopping_rounds")
@@ -42,8 +51,14 @@ class EarlyStoppingXGB(ClassifierMixin, BaseEstimator):
     improving, so each CV fold and the final refit pick a tree count without seeing the rows
     they are scored on."""
 
-    def __init__(self, xgb_params: dict | None = None, validation_fraction: float = 0.1,
-                 early_stopping_rounds: int = 20, random_state: int = 7, n_jobs: int = 2):
+    def __init__(
+        self,
+        xgb_params: dict | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping_rounds: int = 20,
+        random_state: int = 7,
+        n_jobs: int = 2,
+    ):
         self.xgb_params = xgb_params
         self.validation_fraction = validation_fraction
         self.early_stopping_rounds = early_stopping_rounds
@@ -54,12 +69,19 @@ class EarlyStoppingXGB(ClassifierMixin, BaseEstimator):
         encoder = LabelEncoder().fit(y)  # XGBoost insists on labels 0..k-1
         self.classes_ = encoder.classes_
         X_fit, X_val, y_fit, y_val = train_test_split(
-            X, encoder.transform(y), test_size=self.validation_fraction, stratify=y,
-            random_state=self.random_state)
-        self.model_ = XGBClassifier(tree_method="hist", n_jobs=self.n_jobs,
-                                    random_state=self.random_state,
-                                    early_stopping_rounds=self.early_stopping_rounds,
-                                    **(self.xgb_params or {}))
+            X,
+            encoder.transform(y),
+            test_size=self.validation_fraction,
+            stratify=y,
+            random_state=self.random_state,
+        )
+        self.model_ = XGBClassifier(
+            tree_method="hist",
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+            early_stopping_rounds=self.early_stopping_rounds,
+            **(self.xgb_params or {}),
+        )
         self.model_.fit(X_fit, y_fit, eval_set=[(X_val, y_val)], verbose=False)
         self.best_iteration_ = int(self.model_.best_iteration)
         return self
@@ -79,21 +101,29 @@ class XgbParams(CrossValidatedParams):
     early_stopping_rounds: int = 10
     # Threads per fit. On a busy machine 1 can be several times faster than 2 (OpenMP waits).
     n_jobs: int = 2
-    space: dict = dataclasses.field(default_factory=lambda: {
-        "learning_rate": {"min": 0.15, "max": 0.5, "sampling": "log"},
-        "max_depth": {"min": 3, "max": 6},
-        "n_estimators": [150],
-        "subsample": {"min": 0.7, "max": 1.0},
-        "colsample_bytree": {"min": 0.3, "max": 0.8},
-        "max_bin": [32],
-    })
+    space: dict = dataclasses.field(
+        default_factory=lambda: {
+            "learning_rate": {"min": 0.15, "max": 0.5, "sampling": "log"},
+            "max_depth": {"min": 3, "max": 6},
+            "n_estimators": [150],
+            "subsample": {"min": 0.7, "max": 1.0},
+            "colsample_bytree": {"min": 0.3, "max": 0.8},
+            "max_bin": [32],
+        }
+    )
 
     def check(self, where: str) -> None:
         super().check(where)
-        require(self.max_features >= 1, f"{where}.max_features",
-                f"must be >= 1, got {self.max_features}")
-        require(0 < self.validation_fraction < 1, f"{where}.validation_fraction",
-                f"must be in (0, 1), got {self.validation_fraction}")
+        require(
+            self.max_features >= 1,
+            f"{where}.max_features",
+            f"must be >= 1, got {self.max_features}",
+        )
+        require(
+            0 < self.validation_fraction < 1,
+            f"{where}.validation_fraction",
+            f"must be in (0, 1), got {self.validation_fraction}",
+        )
         require(self.early_stopping_rounds >= 1, f"{where}.early_stopping_rounds", "must be >= 1")
         require(self.n_jobs >= 1, f"{where}.n_jobs", f"must be >= 1, got {self.n_jobs}")
         check_xgb_space(self.space, f"{where}.space")
@@ -107,14 +137,20 @@ def check_xgb_space(space: dict, where: str) -> None:
         valid, expected = XGB_RANGES[name]
         for value in space_values(space[name]):
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            require(numeric and valid(value), f"{where}.{name}",
-                    f"must be {expected}, got {value!r}")
+            require(
+                numeric and valid(value), f"{where}.{name}", f"must be {expected}, got {value!r}"
+            )
 
 
 def build_xgb(values: dict, params: XgbParams) -> Pipeline:
     # Tree building cost grows with the column count: keep the most class-related columns.
-    model = EarlyStoppingXGB(dict(values), params.validation_fraction,
-                             params.early_stopping_rounds, params.seed, params.n_jobs)
+    model = EarlyStoppingXGB(
+        dict(values),
+        params.validation_fraction,
+        params.early_stopping_rounds,
+        params.seed,
+        params.n_jobs,
+    )
     return Pipeline([("select", SelectKBest(chi2, k=params.max_features)), ("model", model)])
 
 

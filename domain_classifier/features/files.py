@@ -4,6 +4,7 @@ One folder per feature set (`data/features/<set>`), each a separate DVC output, 
 that leaves a set's bytes alone (say, character n-grams for the sequence models) does not
 rerun the families that read only that set.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,10 +58,17 @@ def read_vectorizer(features_dir: Path | str, blocks) -> TitleVectorizer:
     return TitleVectorizer.combine(parts)
 
 
-def write_sequences(directory: Path, vocabulary: list[str], text: TextSettings, length: int,
-                    sequences: dict[str, np.ndarray]) -> None:
+def write_sequences(
+    directory: Path,
+    vocabulary: list[str],
+    text: TextSettings,
+    length: int,
+    sequences: dict[str, np.ndarray],
+) -> None:
     write_json(vocabulary, directory / "vocabulary.json")
-    write_json({"text": dataclasses.asdict(text), "sequence_length": length}, directory / "encoding.json")
+    write_json(
+        {"text": dataclasses.asdict(text), "sequence_length": length}, directory / "encoding.json"
+    )
     for split, values in sequences.items():
         save_array(values, directory / f"{split}.npy")
 
@@ -73,5 +81,8 @@ def read_encoding(features_dir: Path | str) -> tuple[list[str], TextSettings, in
     """The vocabulary, normalisation and length the sequences were encoded with."""
     directory = Path(features_dir) / SEQUENCES
     encoding = read_json(directory / "encoding.json")
-    return (read_json(directory / "vocabulary.json"), TextSettings(**encoding["text"]),
-            encoding["sequence_length"])
+    return (
+        read_json(directory / "vocabulary.json"),
+        TextSettings(**encoding["text"]),
+        encoding["sequence_length"],
+    )

@@ -1,4 +1,5 @@
 """Title normalisation shared by every model, so training and serving see the same text."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,9 @@ def fold_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def normalize_title(text: str, unicode_form: str = "NFKC", lowercase: bool = True,
-                    strip_accents: bool = True) -> str:
+def normalize_title(
+    text: str, unicode_form: str = "NFKC", lowercase: bool = True, strip_accents: bool = True
+) -> str:
     """Normalise one title as configured in the tokenize params."""
     if unicode_form != "none":
         text = unicodedata.normalize(unicode_form, text)
@@ -32,6 +34,7 @@ def normalize_title(text: str, unicode_form: str = "NFKC", lowercase: bool = Tru
 @dataclasses.dataclass(frozen=True)
 class TextSettings:
     """The normalisation a model was trained with; saved inside it and applied to raw titles."""
+
     unicode_form: str = "NFKC"
     lowercase: bool = True
     strip_accents: bool = True

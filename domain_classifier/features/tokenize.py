@@ -1,4 +1,5 @@
 """Text features fitted on train only: TF-IDF n-gram blocks and padded token-id sequences."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,12 +31,18 @@ class TokenizeParams:
     sequence_length: int = 32
 
     def check(self, where: str) -> None:
-        require(self.unicode_form in UNICODE_FORMS, f"{where}.unicode_form",
-                f"must be one of {', '.join(UNICODE_FORMS)}, got {self.unicode_form!r}")
+        require(
+            self.unicode_form in UNICODE_FORMS,
+            f"{where}.unicode_form",
+            f"must be one of {', '.join(UNICODE_FORMS)}, got {self.unicode_form!r}",
+        )
         for name in ("word_ngram_range", "char_ngram_range"):
             low_high = getattr(self, name)
-            require(len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
-                    f"{where}.{name}", f"must be [low, high] with 1 <= low <= high, got {low_high}")
+            require(
+                len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
+                f"{where}.{name}",
+                f"must be [low, high] with 1 <= low <= high, got {low_high}",
+            )
         for name in ("word_max_features", "char_max_features", "min_df", "sequence_length"):
             require(getattr(self, name) >= 1, f"{where}.{name}", "must be >= 1")
         require(self.vocab_size >= 3, f"{where}.vocab_size", "must be >= 3 (pad, unknown, a word)")
@@ -51,14 +58,23 @@ class TokenizeParams:
 
 def tfidf_block(name: str, params: TokenizeParams) -> TfidfVectorizer:
     """One unfitted TF-IDF block over already normalised titles."""
-    common = dict(lowercase=False, min_df=params.min_df, sublinear_tf=params.sublinear_tf,
-                  dtype=np.float32)
+    common = dict(
+        lowercase=False, min_df=params.min_df, sublinear_tf=params.sublinear_tf, dtype=np.float32
+    )
     if name == "word":
-        return TfidfVectorizer(analyzer="word", token_pattern=TOKEN_PATTERN,
-                               ngram_range=tuple(params.word_ngram_range),
-                               max_features=params.word_max_features, **common)
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params.char_ngram_range),
-                           max_features=params.char_max_features, **common)
+        return TfidfVectorizer(
+            analyzer="word",
+            token_pattern=TOKEN_PATTERN,
+            ngram_range=tuple(params.word_ngram_range),
+            max_features=params.word_max_features,
+            **common,
+        )
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=tuple(params.char_ngram_range),
+        max_features=params.char_max_features,
+        **common,
+    )
 
 
 class TitleVectorizer:
@@ -71,7 +87,7 @@ class TitleVectorizer:
     def __init__(self, text: TextSettings, blocks: dict[str, TfidfVectorizer]):
         self.text, self.blocks = text, dict(blocks)
 
-    def fit(self, titles) -> "TitleVectorizer":
+    def fit(self, titles) -> TitleVectorizer:
         normalized = self.normalize(titles)
         for block in self.blocks.values():
             block.fit(normalized)
@@ -88,18 +104,21 @@ class TitleVectorizer:
         # As FeatureUnion stacks them, so features (and so models) stay bit-identical.
         return scipy.sparse.hstack([b.transform(normalized) for b in self.blocks.values()]).tocsr()
 
-    def only(self, name: str) -> "TitleVectorizer":
+    def only(self, name: str) -> TitleVectorizer:
         return TitleVectorizer(self.text, {name: self.blocks[name]})
 
     @classmethod
-    def combine(cls, parts: list["TitleVectorizer"]) -> "TitleVectorizer":
+    def combine(cls, parts: list[TitleVectorizer]) -> TitleVectorizer:
         blocks = {name: block for part in parts for name, block in part.blocks.items()}
         return cls(parts[0].text, blocks)
 
     def get_feature_names_out(self) -> list[str]:
         """Column names as FeatureUnion gives them: `<block>__<n-gram>`."""
-        return [f"{name}__{feature}" for name, block in self.blocks.items()
-                for feature in block.get_feature_names_out()]
+        return [
+            f"{name}__{feature}"
+            for name, block in self.blocks.items()
+            for feature in block.get_feature_names_out()
+        ]
 
     def n_features(self) -> int:
         return sum(len(b.vocabulary_) for b in self.blocks.values())
@@ -118,8 +137,7 @@ def build_vocabulary(titles, params: TokenizeParams) -> list[str]:
     return [tok for tok, _ in ranked[: params.vocab_size - 2]]
 
 
-def encode_sequences(titles, vocabulary: list[str], text: TextSettings,
-                     length: int) -> np.ndarray:
+def encode_sequences(titles, vocabulary: list[str], text: TextSettings, length: int) -> np.ndarray:
     """Token ids (0 = padding, 1 = unknown), truncated and right-padded to `length`."""
     index = {tok: i + 2 for i, tok in enumerate(vocabulary)}
     out = np.full((len(titles), length), PAD_ID, dtype=np.int32)

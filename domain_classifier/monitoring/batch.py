@@ -2,6 +2,7 @@
 
 Only counts and a fixed-size sample of titles are kept, so memory does not grow with the batch.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,9 +15,16 @@ from domain_classifier.data.tables import check_columns, iter_table
 from domain_classifier.errors import InputError
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.params import MonitorParams
-from domain_classifier.monitoring.reference import (CONFIDENCE_BINS, LENGTH_BINS, Reference,
-                                                    confidence_counts, confusion, label_codes,
-                                                    length_counts, unseen_tokens)
+from domain_classifier.monitoring.reference import (
+    CONFIDENCE_BINS,
+    LENGTH_BINS,
+    Reference,
+    confidence_counts,
+    confusion,
+    label_codes,
+    length_counts,
+    unseen_tokens,
+)
 
 PREDICTION_COLUMNS = ("predicted_domain", "probability")
 
@@ -63,8 +71,10 @@ class BatchSummary:
         codes = label_codes(predicted, self.labels)
         if (codes < 0).any():
             other = predicted[codes < 0].iloc[0]
-            raise InputError(f"{path}: predicted_domain '{other}' is not a domain of the champion "
-                             "model; were these predictions made by another model?")
+            raise InputError(
+                f"{path}: predicted_domain '{other}' is not a domain of the champion "
+                "model; were these predictions made by another model?"
+            )
         return codes
 
     def _add_output(self, pred: np.ndarray, proba: np.ndarray) -> None:
@@ -95,12 +105,14 @@ def _check_batch_columns(columns, text_column: str, path) -> None:
     check_columns(columns, [text_column], path)
     missing = [c for c in PREDICTION_COLUMNS if c not in columns]
     if missing:
-        raise InputError(f"{path}: no column '{missing[0]}'; monitor reads the output of "
-                         "the predict stage")
+        raise InputError(
+            f"{path}: no column '{missing[0]}'; monitor reads the output of the predict stage"
+        )
 
 
-def summarize_batch(path, text_column: str, reference: Reference, normalizer,
-                    params: MonitorParams) -> BatchSummary:
+def summarize_batch(
+    path, text_column: str, reference: Reference, normalizer, params: MonitorParams
+) -> BatchSummary:
     """Stream the scored batch once; refuse a batch that is not predict's output."""
     summary = BatchSummary(reference.labels, reference.vocabulary, normalizer, params)
     for chunk in iter_table(path, params.chunk_rows):
@@ -110,6 +122,5 @@ def summarize_batch(path, text_column: str, reference: Reference, normalizer,
     if summary.rows == 0:
         raise InputError(f"{path}: table has no rows; nothing to monitor")
     if summary.scored == 0:
-        raise InputError(f"{path}: all {summary.rows} titles are null or blank; "
-                         "nothing to monitor")
+        raise InputError(f"{path}: all {summary.rows} titles are null or blank; nothing to monitor")
     return summary

@@ -1,4 +1,5 @@
 """Drift checks of a scored batch against the training reference, and the retraining verdict."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,7 +18,7 @@ from domain_classifier.monitoring.reference import LENGTH_BIN, Reference, build_
 log = logging.getLogger(__name__)
 
 KINDS = ("data", "output", "concept")
-NGRAM_BUCKETS = 2 ** 12
+NGRAM_BUCKETS = 2**12
 NGRAMS = {"token": ("word", (1, 1)), "char_ngram": ("char_wb", (3, 3))}
 
 # A check flags drift only when its effect size passes a threshold (a param) *and* the
@@ -44,24 +45,37 @@ def data_checks(ref: Reference, batch: BatchSummary, params: MonitorParams) -> l
     for name, (analyzer, ngram_range) in NGRAMS.items():
         checks.append(_divergence_check(name, analyzer, ngram_range, ref_sample, sample, params))
     auc, p = drift.classifier_test(ref_sample, sample, params.classifier_folds, params.seed)
-    checks.append(Check(
-        "classifier_auc", "data", auc, params.max_classifier_auc,
-        auc > params.max_classifier_auc and p < params.p_value,
-        f"a classifier tells batch titles from training titles with ROC AUC {auc:.3f} "
-        f"(threshold {params.max_classifier_auc}, p={p:.2g})",
-        {"p_value": p, "titles_per_side": min(len(ref_sample), len(sample))}))
+    checks.append(
+        Check(
+            "classifier_auc",
+            "data",
+            auc,
+            params.max_classifier_auc,
+            auc > params.max_classifier_auc and p < params.p_value,
+            f"a classifier tells batch titles from training titles with ROC AUC {auc:.3f} "
+            f"(threshold {params.max_classifier_auc}, p={p:.2g})",
+            {"p_value": p, "titles_per_side": min(len(ref_sample), len(sample))},
+        )
+    )
     return checks
 
 
 def _length_check(ref: Reference, batch: BatchSummary, params: MonitorParams) -> Check:
     value = drift.psi(ref.lengths, batch.lengths)
     _, p = drift.chi_square(ref.lengths, batch.lengths)
-    return Check("title_length_psi", "data", value, params.max_length_psi,
-                 value > params.max_length_psi and p < params.p_value,
-                 f"title length distribution PSI {value:.3f} (threshold "
-                 f"{params.max_length_psi}, p={p:.2g})",
-                 {"p_value": p, "mean_length": _mean_length(batch.lengths),
-                  "reference_mean_length": _mean_length(ref.lengths)})
+    return Check(
+        "title_length_psi",
+        "data",
+        value,
+        params.max_length_psi,
+        value > params.max_length_psi and p < params.p_value,
+        f"title length distribution PSI {value:.3f} (threshold {params.max_length_psi}, p={p:.2g})",
+        {
+            "p_value": p,
+            "mean_length": _mean_length(batch.lengths),
+            "reference_mean_length": _mean_length(ref.lengths),
+        },
+    )
 
 
 def _mean_length(counts: np.ndarray) -> float:
@@ -76,29 +90,40 @@ def _unseen_token_check(ref: Reference, batch: BatchSummary, params: MonitorPara
     reference = ref_unseen / max(ref_total, 1)
     # Tokens of one title are not independent, so this p-value is optimistic; it only
     # guards tiny batches, the effect-size threshold decides on large ones.
-    p = drift.proportion_increase_p(ref_unseen, ref_total, batch.unseen_tokens,
-                                    batch.total_tokens)
+    p = drift.proportion_increase_p(ref_unseen, ref_total, batch.unseen_tokens, batch.total_tokens)
     increase = share - reference
-    return Check("unseen_token_share", "data", increase, params.max_unseen_token_increase,
-                 increase > params.max_unseen_token_increase and p < params.p_value,
-                 f"{share:.1%} of tokens are not in the training vocabulary, against "
-                 f"{reference:.1%} on the validation split (increase threshold "
-                 f"{params.max_unseen_token_increase:.0%}, p={p:.2g})",
-                 {"share": share, "reference_share": reference, "p_value": p})
+    return Check(
+        "unseen_token_share",
+        "data",
+        increase,
+        params.max_unseen_token_increase,
+        increase > params.max_unseen_token_increase and p < params.p_value,
+        f"{share:.1%} of tokens are not in the training vocabulary, against "
+        f"{reference:.1%} on the validation split (increase threshold "
+        f"{params.max_unseen_token_increase:.0%}, p={p:.2g})",
+        {"share": share, "reference_share": reference, "p_value": p},
+    )
 
 
-def _divergence_check(name, analyzer, ngram_range, ref_sample, sample,
-                      params: MonitorParams) -> Check:
-    shift = drift.ngram_shift(ref_sample, sample, analyzer, ngram_range, NGRAM_BUCKETS,
-                              params.permutations, params.seed)
+def _divergence_check(
+    name, analyzer, ngram_range, ref_sample, sample, params: MonitorParams
+) -> Check:
+    shift = drift.ngram_shift(
+        ref_sample, sample, analyzer, ngram_range, NGRAM_BUCKETS, params.permutations, params.seed
+    )
     value, p = shift["corrected"], shift["p_value"]
     label = "token" if name == "token" else "character 3-gram"
-    return Check(f"{name}_js_distance", "data", value, params.max_ngram_js,
-                 value > params.max_ngram_js and p < params.p_value,
-                 f"{label} distribution Jensen-Shannon distance {value:.3f} after removing "
-                 f"the part sampling alone gives (raw {shift['distance']:.3f}; threshold "
-                 f"{params.max_ngram_js}, permutation p={p:.2g})",
-                 {"raw_distance": shift["distance"], "p_value": p})
+    return Check(
+        f"{name}_js_distance",
+        "data",
+        value,
+        params.max_ngram_js,
+        value > params.max_ngram_js and p < params.p_value,
+        f"{label} distribution Jensen-Shannon distance {value:.3f} after removing "
+        f"the part sampling alone gives (raw {shift['distance']:.3f}; threshold "
+        f"{params.max_ngram_js}, permutation p={p:.2g})",
+        {"raw_distance": shift["distance"], "p_value": p},
+    )
 
 
 def output_checks(ref: Reference, batch: BatchSummary, params: MonitorParams) -> list[Check]:
@@ -109,14 +134,25 @@ def output_checks(ref: Reference, batch: BatchSummary, params: MonitorParams) ->
     js = drift.js_distance(ref.val_predicted, batch.predicted)
     mix = "predicted-domain distribution against the champion's validation predictions"
     checks = [
-        Check("predicted_domain_psi", "output", psi, params.max_domain_psi,
-              psi > params.max_domain_psi and p < params.p_value,
-              f"{mix}: PSI {psi:.3f} (threshold {params.max_domain_psi}, chi-square p={p:.2g})",
-              {"p_value": p}),
-        Check("predicted_domain_js", "output", js, params.max_domain_js,
-              js > params.max_domain_js and p < params.p_value,
-              f"{mix}: Jensen-Shannon distance {js:.3f} (threshold {params.max_domain_js}, "
-              f"chi-square p={p:.2g})", {"p_value": p}),
+        Check(
+            "predicted_domain_psi",
+            "output",
+            psi,
+            params.max_domain_psi,
+            psi > params.max_domain_psi and p < params.p_value,
+            f"{mix}: PSI {psi:.3f} (threshold {params.max_domain_psi}, chi-square p={p:.2g})",
+            {"p_value": p},
+        ),
+        Check(
+            "predicted_domain_js",
+            "output",
+            js,
+            params.max_domain_js,
+            js > params.max_domain_js and p < params.p_value,
+            f"{mix}: Jensen-Shannon distance {js:.3f} (threshold {params.max_domain_js}, "
+            f"chi-square p={p:.2g})",
+            {"p_value": p},
+        ),
     ]
     return checks + [_low_confidence_check(ref, batch, params)]
 
@@ -126,17 +162,27 @@ def _low_confidence_check(ref: Reference, batch: BatchSummary, params: MonitorPa
     share, reference = batch.low / batch.scored, ref_low / max(ref_n, 1)
     p = drift.proportion_increase_p(ref_low, ref_n, batch.low, batch.scored)
     increase = share - reference
-    return Check("low_confidence_share", "output", increase, params.max_low_confidence_increase,
-                 increase > params.max_low_confidence_increase and p < params.p_value,
-                 f"{share:.1%} of predictions have probability below {params.low_confidence}, "
-                 f"against {reference:.1%} on the validation split (increase threshold "
-                 f"{params.max_low_confidence_increase:.0%}, p={p:.2g})",
-                 {"share": share, "reference_share": reference, "p_value": p,
-                  "confidence_psi": drift.psi(ref.val_confidence, batch.confidence)})
+    return Check(
+        "low_confidence_share",
+        "output",
+        increase,
+        params.max_low_confidence_increase,
+        increase > params.max_low_confidence_increase and p < params.p_value,
+        f"{share:.1%} of predictions have probability below {params.low_confidence}, "
+        f"against {reference:.1%} on the validation split (increase threshold "
+        f"{params.max_low_confidence_increase:.0%}, p={p:.2g})",
+        {
+            "share": share,
+            "reference_share": reference,
+            "p_value": p,
+            "confidence_psi": drift.psi(ref.val_confidence, batch.confidence),
+        },
+    )
 
 
-def concept_checks(ref: Reference, batch: BatchSummary,
-                   params: MonitorParams) -> tuple[list[Check], pd.DataFrame | None]:
+def concept_checks(
+    ref: Reference, batch: BatchSummary, params: MonitorParams
+) -> tuple[list[Check], pd.DataFrame | None]:
     """Unseen domains in the labels, then F1 on rows whose domain the model knows."""
     checks = [_unseen_label_check(batch, params)]
     if batch.confusion.sum() == 0:
@@ -144,57 +190,94 @@ def concept_checks(ref: Reference, batch: BatchSummary,
     # Per-domain intervals are widened (Bonferroni) so that, over all domains together,
     # an unshifted batch shows a spurious drop no more often than the macro interval does.
     levels = (params.confidence_level, 1 - (1 - params.confidence_level) / len(ref.labels))
-    boot = drift.bootstrap_f1_change(batch.confusion, ref.test_confusion,
-                                     params.bootstrap_samples, levels, params.seed)
+    boot = drift.bootstrap_f1_change(
+        batch.confusion, ref.test_confusion, params.bootstrap_samples, levels, params.seed
+    )
     macro = drift.macro_f1(batch.confusion)
     change, (low, high) = macro - ref.baseline_macro_f1, boot["macro"]
-    checks.append(Check(
-        "macro_f1_change", "concept", change, -params.min_macro_f1_drop,
-        change < -params.min_macro_f1_drop and high < 0,
-        f"macro-F1 {macro:.3f} against {ref.baseline_macro_f1:.3f} on the test split: change "
-        f"{change:+.3f}, {params.confidence_level:.0%} interval [{low:+.3f}, {high:+.3f}] "
-        f"(drop threshold {params.min_macro_f1_drop})",
-        {"macro_f1": macro, "baseline_macro_f1": ref.baseline_macro_f1, "ci_low": low,
-         "ci_high": high, "rows": int(batch.confusion.sum())}))
+    checks.append(
+        Check(
+            "macro_f1_change",
+            "concept",
+            change,
+            -params.min_macro_f1_drop,
+            change < -params.min_macro_f1_drop and high < 0,
+            f"macro-F1 {macro:.3f} against {ref.baseline_macro_f1:.3f} on the test split: change "
+            f"{change:+.3f}, {params.confidence_level:.0%} interval [{low:+.3f}, {high:+.3f}] "
+            f"(drop threshold {params.min_macro_f1_drop})",
+            {
+                "macro_f1": macro,
+                "baseline_macro_f1": ref.baseline_macro_f1,
+                "ci_low": low,
+                "ci_high": high,
+                "rows": int(batch.confusion.sum()),
+            },
+        )
+    )
     table = _per_domain_table(ref, batch, boot["per_class"], params)
     dropped = table[table["dropped"]]
     names = ", ".join(f"{r.domain} ({r.change:+.2f})" for r in dropped.itertuples())
-    checks.append(Check(
-        "domain_f1_drops", "concept", len(dropped), 0, bool(len(dropped)),
-        f"F1 fell beyond noise for {len(dropped)} domain(s): {names or 'none'} "
-        f"(drop threshold {params.min_domain_f1_drop}, support >= {params.min_domain_support} "
-        "in the batch and in the test split)",
-        {"domains": dict(zip(dropped["domain"], dropped["change"]))}))
+    checks.append(
+        Check(
+            "domain_f1_drops",
+            "concept",
+            len(dropped),
+            0,
+            bool(len(dropped)),
+            f"F1 fell beyond noise for {len(dropped)} domain(s): {names or 'none'} "
+            f"(drop threshold {params.min_domain_f1_drop}, support >= {params.min_domain_support} "
+            "in the batch and in the test split)",
+            {"domains": dict(zip(dropped["domain"], dropped["change"]))},
+        )
+    )
     return checks, table
 
 
 def _unseen_label_check(batch: BatchSummary, params: MonitorParams) -> Check:
     unseen = sum(batch.unseen_labels.values())
     share = unseen / batch.labelled
-    listed = ", ".join(f"{d} ({n})" for d, n in sorted(batch.unseen_labels.items(),
-                                                        key=lambda x: (-x[1], x[0]))[:5])
+    listed = ", ".join(
+        f"{d} ({n})"
+        for d, n in sorted(batch.unseen_labels.items(), key=lambda x: (-x[1], x[0]))[:5]
+    )
     more = len(batch.unseen_labels) - 5
     listed += f" and {more} more" if more > 0 else ""
-    return Check("unseen_label_share", "concept", share, params.max_unseen_label_share,
-                 share > params.max_unseen_label_share,
-                 f"{share:.1%} of labelled rows ({unseen} of {batch.labelled}) carry domains the "
-                 f"model never saw: {listed or 'none'} (threshold "
-                 f"{params.max_unseen_label_share:.0%})",
-                 {"rows": unseen, "domains": dict(sorted(batch.unseen_labels.items()))})
+    return Check(
+        "unseen_label_share",
+        "concept",
+        share,
+        params.max_unseen_label_share,
+        share > params.max_unseen_label_share,
+        f"{share:.1%} of labelled rows ({unseen} of {batch.labelled}) carry domains the "
+        f"model never saw: {listed or 'none'} (threshold "
+        f"{params.max_unseen_label_share:.0%})",
+        {"rows": unseen, "domains": dict(sorted(batch.unseen_labels.items()))},
+    )
 
 
-def _per_domain_table(ref: Reference, batch: BatchSummary, intervals: np.ndarray,
-                      params: MonitorParams) -> pd.DataFrame:
+def _per_domain_table(
+    ref: Reference, batch: BatchSummary, intervals: np.ndarray, params: MonitorParams
+) -> pd.DataFrame:
     support, base_support = batch.confusion.sum(axis=1), ref.test_confusion.sum(axis=1)
     f1, base_f1 = drift.f1_scores(batch.confusion), drift.f1_scores(ref.test_confusion)
-    table = pd.DataFrame({"domain": ref.labels, "support": support,
-                          "baseline_support": base_support, "baseline_f1": base_f1, "f1": f1,
-                          "change": f1 - base_f1, "ci_low": intervals[:, 0],
-                          "ci_high": intervals[:, 1]})
-    table["dropped"] = ((table["support"] >= params.min_domain_support)
-                        & (table["baseline_support"] >= params.min_domain_support)
-                        & (table["change"] < -params.min_domain_f1_drop)
-                        & (table["ci_high"] < 0))
+    table = pd.DataFrame(
+        {
+            "domain": ref.labels,
+            "support": support,
+            "baseline_support": base_support,
+            "baseline_f1": base_f1,
+            "f1": f1,
+            "change": f1 - base_f1,
+            "ci_low": intervals[:, 0],
+            "ci_high": intervals[:, 1],
+        }
+    )
+    table["dropped"] = (
+        (table["support"] >= params.min_domain_support)
+        & (table["baseline_support"] >= params.min_domain_support)
+        & (table["change"] < -params.min_domain_f1_drop)
+        & (table["ci_high"] < 0)
+    )
     return table[table["support"] > 0].reset_index(drop=True)
 
 
@@ -218,8 +301,14 @@ class MonitorResult:
         return {kind: any(c.drift for c in self.checks if c.kind == kind) for kind in KINDS}
 
 
-def run_monitor(predictions, model: TitleModel, paths: ReferencePaths, normalizer,
-                params: MonitorParams, text_column: str = TITLE) -> MonitorResult:
+def run_monitor(
+    predictions,
+    model: TitleModel,
+    paths: ReferencePaths,
+    normalizer,
+    params: MonitorParams,
+    text_column: str = TITLE,
+) -> MonitorResult:
     """Build the reference, stream the scored batch, run every check."""
     check_batch(predictions, text_column)
     reference = build_reference(model, paths, normalizer, params)
@@ -243,8 +332,9 @@ def _notes(batch: BatchSummary, params: MonitorParams) -> list[str]:
     if batch.blank:
         notes.append(f"{batch.blank} of {batch.rows} titles are null or blank and were left out")
     if not batch.has_labels:
-        notes.append(f"the batch has no label column '{params.label_column}': "
-                     "concept drift not checked")
+        notes.append(
+            f"the batch has no label column '{params.label_column}': concept drift not checked"
+        )
     elif not batch.labelled:
         notes.append(f"label column '{params.label_column}' is empty: concept drift not checked")
     elif not batch.confusion.sum():

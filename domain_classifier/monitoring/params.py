@@ -1,4 +1,5 @@
 """Params of the monitor stage: drift thresholds and sample sizes, and the reference's paths."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,13 +41,19 @@ class MonitorParams:
         require(self.bootstrap_samples >= 100, f"{where}.bootstrap_samples", "must be >= 100")
         # Fewer permutations could never give a p-value below the one asked for.
         needed = math.ceil(1 / self.p_value) if 0 < self.p_value < 1 else 1
-        require(self.permutations >= needed, f"{where}.permutations",
-                f"must be >= 1 / p_value = {needed}, got {self.permutations}")
+        require(
+            self.permutations >= needed,
+            f"{where}.permutations",
+            f"must be >= 1 / p_value = {needed}, got {self.permutations}",
+        )
         for name in ("p_value", "confidence_level", "low_confidence"):
             value = getattr(self, name)
             require(0 < value < 1, f"{where}.{name}", f"must be in (0, 1), got {value}")
-        require(0.5 <= self.max_classifier_auc < 1, f"{where}.max_classifier_auc",
-                f"must be in [0.5, 1), got {self.max_classifier_auc}")
+        require(
+            0.5 <= self.max_classifier_auc < 1,
+            f"{where}.max_classifier_auc",
+            f"must be in [0.5, 1), got {self.max_classifier_auc}",
+        )
         for field in dataclasses.fields(self):
             if field.name.startswith(("max_", "min_")):
                 value = getattr(self, field.name)

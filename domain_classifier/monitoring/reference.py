@@ -1,10 +1,11 @@
 """The training reference: what the champion was trained on and how it scored held-out data."""
+
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,14 +40,20 @@ class Reference:
     baseline_macro_f1: float
 
 
-def build_reference(model: TitleModel, paths: ReferencePaths, normalizer: Callable[[str], str],
-                    params: MonitorParams) -> Reference:
+def build_reference(
+    model: TitleModel,
+    paths: ReferencePaths,
+    normalizer: Callable[[str], str],
+    params: MonitorParams,
+) -> Reference:
     """Summarise train titles and the champion's scores on val and test."""
-    split = {s: read_table(Path(paths.split_dir) / f"{s}.parquet", [TITLE, DOMAIN])
-             for s in ("train", "val", "test")}
+    split = {
+        s: read_table(Path(paths.split_dir) / f"{s}.parquet", [TITLE, DOMAIN])
+        for s in ("train", "val", "test")
+    }
     labels, vocabulary = list(model.labels), _read_vocabulary(paths.vocabulary)
     train = split["train"][TITLE].astype(str)
-    order = np.random.default_rng(params.seed).permutation(len(train))[:params.sample_size]
+    order = np.random.default_rng(params.seed).permutation(len(train))[: params.sample_size]
     val_titles = split["val"][TITLE].astype(str).tolist()
     val_pred, val_proba = _predict(model, val_titles, params.chunk_rows)
     test_pred, _ = _predict(model, split["test"][TITLE].astype(str).tolist(), params.chunk_rows)
@@ -55,14 +62,19 @@ def build_reference(model: TitleModel, paths: ReferencePaths, normalizer: Callab
     test_confusion = confusion(test_true[known], test_pred[known], len(labels))
     family, baseline = _champion_baseline(paths.champion_metrics, drift.macro_f1(test_confusion))
     return Reference(
-        labels=labels, vocabulary=vocabulary, train_rows=len(train),
+        labels=labels,
+        vocabulary=vocabulary,
+        train_rows=len(train),
         titles=[normalizer(train.iloc[i]) for i in order],
-        lengths=length_counts(train), val_tokens=unseen_tokens(map(normalizer, val_titles),
-                                                               vocabulary),
+        lengths=length_counts(train),
+        val_tokens=unseen_tokens(map(normalizer, val_titles), vocabulary),
         val_predicted=np.bincount(val_pred, minlength=len(labels)),
         val_confidence=confidence_counts(val_proba),
         val_low=(int((val_proba < params.low_confidence).sum()), len(val_proba)),
-        test_confusion=test_confusion, family=family, baseline_macro_f1=baseline)
+        test_confusion=test_confusion,
+        family=family,
+        baseline_macro_f1=baseline,
+    )
 
 
 def _read_vocabulary(path: str) -> frozenset:
@@ -80,8 +92,14 @@ def _champion_baseline(path: str, recomputed: float) -> tuple[str, float]:
         raise InputError(f"{path}: no number 'test_macro_f1' (run the select stage)")
     # A mismatch means the split or the model changed after select ran.
     if abs(value - recomputed) > 1e-6:
-        log.warning("%s says test macro-F1 %.4f but the champion scores %.4f on the test split "
-                    "now; using %.4f", path, value, recomputed, recomputed)
+        log.warning(
+            "%s says test macro-F1 %.4f but the champion scores %.4f on the test split "
+            "now; using %.4f",
+            path,
+            value,
+            recomputed,
+            recomputed,
+        )
     return str(champion.get("family", "?")), recomputed
 
 
@@ -89,7 +107,7 @@ def _predict(model: TitleModel, titles: list[str], chunk_rows: int):
     """Predicted label ids and their probabilities, scored chunk by chunk."""
     preds, probas = [], []
     for start in range(0, len(titles), chunk_rows):
-        proba = model.predict_proba(titles[start:start + chunk_rows])
+        proba = model.predict_proba(titles[start : start + chunk_rows])
         preds.append(proba.argmax(axis=1))
         probas.append(proba.max(axis=1))
     if not preds:

@@ -1,4 +1,5 @@
 """Monitor outputs: the DVC metrics and a markdown report with inline SVG plots."""
+
 from __future__ import annotations
 
 import base64
@@ -17,19 +18,39 @@ from domain_classifier.monitoring.reference import CONFIDENCE_BINS, LENGTH_BIN
 def metrics(result: MonitorResult) -> dict:
     """The DVC metrics: deterministic numbers and the verdict, no timings."""
     batch = result.batch
-    return _rounded({
-        "retrain_recommended": result.retrain_recommended,
-        "reasons": result.reasons,
-        "drift": result.drift_by_kind(),
-        "batch": {"rows": batch.rows, "blank_titles": batch.blank, "scored_rows": batch.scored,
-                  "labelled_rows": batch.labelled, "sampled_titles": len(batch.sample.items)},
-        "reference": {"champion_family": result.reference.family,
-                      "train_titles": result.reference.train_rows,
-                      "baseline_test_macro_f1": result.reference.baseline_macro_f1},
-        "checks": {kind: {c.name: {"value": c.value, "threshold": c.threshold, "drift": c.drift,
-                                   **c.details} for c in result.checks if c.kind == kind}
-                   for kind in KINDS if any(c.kind == kind for c in result.checks)},
-    })
+    return _rounded(
+        {
+            "retrain_recommended": result.retrain_recommended,
+            "reasons": result.reasons,
+            "drift": result.drift_by_kind(),
+            "batch": {
+                "rows": batch.rows,
+                "blank_titles": batch.blank,
+                "scored_rows": batch.scored,
+                "labelled_rows": batch.labelled,
+                "sampled_titles": len(batch.sample.items),
+            },
+            "reference": {
+                "champion_family": result.reference.family,
+                "train_titles": result.reference.train_rows,
+                "baseline_test_macro_f1": result.reference.baseline_macro_f1,
+            },
+            "checks": {
+                kind: {
+                    c.name: {
+                        "value": c.value,
+                        "threshold": c.threshold,
+                        "drift": c.drift,
+                        **c.details,
+                    }
+                    for c in result.checks
+                    if c.kind == kind
+                }
+                for kind in KINDS
+                if any(c.kind == kind for c in result.checks)
+            },
+        }
+    )
 
 
 def _rounded(obj):
@@ -58,8 +79,11 @@ def write_outputs(result: MonitorResult, metrics_path, report_path) -> None:
 
 
 def render_report(result: MonitorResult) -> str:
-    verdict = ("**Retraining recommended.**" if result.retrain_recommended
-               else "**No drift beyond the thresholds: retraining not needed.**")
+    verdict = (
+        "**Retraining recommended.**"
+        if result.retrain_recommended
+        else "**No drift beyond the thresholds: retraining not needed.**"
+    )
     lines = ["# Drift monitoring report", "", verdict, ""]
     lines += [f"- {reason}" for reason in result.reasons] + [""]
     if result.notes:
@@ -71,14 +95,21 @@ def render_report(result: MonitorResult) -> str:
 
 def _checks_section(result: MonitorResult) -> list[str]:
     batch, ref = result.batch, result.reference
-    lines = ["## Checks", "",
-             f"Batch: {batch.rows} rows, {batch.scored} scored, {batch.blank} blank titles, "
-             f"{batch.labelled} labelled. Reference: {ref.train_rows} training titles, "
-             f"champion `{ref.family}` (test macro-F1 {ref.baseline_macro_f1:.3f}).", "",
-             "| kind | check | value | threshold | drift | detail |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## Checks",
+        "",
+        f"Batch: {batch.rows} rows, {batch.scored} scored, {batch.blank} blank titles, "
+        f"{batch.labelled} labelled. Reference: {ref.train_rows} training titles, "
+        f"champion `{ref.family}` (test macro-F1 {ref.baseline_macro_f1:.3f}).",
+        "",
+        "| kind | check | value | threshold | drift | detail |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in result.checks:
-        lines.append(f"| {c.kind} | {c.name} | {c.value:.4g} | {c.threshold:.4g} | "
-                     f"{'**yes**' if c.drift else 'no'} | {c.message} |")
+        lines.append(
+            f"| {c.kind} | {c.name} | {c.value:.4g} | {c.threshold:.4g} | "
+            f"{'**yes**' if c.drift else 'no'} | {c.message} |"
+        )
     return lines + [""]
 
 
@@ -86,14 +117,27 @@ def _data_section(result: MonitorResult) -> list[str]:
     ref, batch = result.reference, result.batch
     used = np.flatnonzero(ref.lengths + batch.lengths)
     bins = [f"{i * LENGTH_BIN}-{i * LENGTH_BIN + LENGTH_BIN - 1}" for i in used]
-    lines = ["## Data drift", "",
-             _svg_bars("Title length (characters)", bins, drift.shares(ref.lengths)[used],
-                       drift.shares(batch.lengths)[used]), ""]
-    unseen = Counter(tok for title in batch.sample.values() for tok in tokens(title)
-                     if tok not in ref.vocabulary).most_common(15)
+    lines = [
+        "## Data drift",
+        "",
+        _svg_bars(
+            "Title length (characters)",
+            bins,
+            drift.shares(ref.lengths)[used],
+            drift.shares(batch.lengths)[used],
+        ),
+        "",
+    ]
+    unseen = Counter(
+        tok for title in batch.sample.values() for tok in tokens(title) if tok not in ref.vocabulary
+    ).most_common(15)
     if unseen:
-        lines += ["Most frequent tokens the training vocabulary lacks (in the sampled titles):",
-                  "", "| token | count |", "|---|---|"]
+        lines += [
+            "Most frequent tokens the training vocabulary lacks (in the sampled titles):",
+            "",
+            "| token | count |",
+            "|---|---|",
+        ]
         lines += [f"| {tok} | {n} |" for tok, n in unseen] + [""]
     return lines
 
@@ -102,32 +146,67 @@ def _output_section(result: MonitorResult) -> list[str]:
     ref, batch = result.reference, result.batch
     ref_share, cur_share = drift.shares(ref.val_predicted), drift.shares(batch.predicted)
     order = np.argsort(-np.abs(cur_share - ref_share), kind="stable")
-    lines = ["## Output drift", "",
-             _svg_bars("Predicted domain share", [ref.labels[i] for i in order],
-                       ref_share[order], cur_share[order]), "",
-             "| predicted domain | validation | batch | change |", "|---|---|---|---|"]
-    lines += [f"| {ref.labels[i]} | {ref_share[i]:.1%} | {cur_share[i]:.1%} | "
-              f"{(cur_share[i] - ref_share[i]) * 100:+.1f} pp |" for i in order]
-    edges = [f"{i / CONFIDENCE_BINS:.1f}-{(i + 1) / CONFIDENCE_BINS:.1f}"
-             for i in range(CONFIDENCE_BINS)]
-    return lines + ["", _svg_bars("Confidence (top probability)", edges,
-                                  drift.shares(ref.val_confidence),
-                                  drift.shares(batch.confidence)), ""]
+    lines = [
+        "## Output drift",
+        "",
+        _svg_bars(
+            "Predicted domain share",
+            [ref.labels[i] for i in order],
+            ref_share[order],
+            cur_share[order],
+        ),
+        "",
+        "| predicted domain | validation | batch | change |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {ref.labels[i]} | {ref_share[i]:.1%} | {cur_share[i]:.1%} | "
+        f"{(cur_share[i] - ref_share[i]) * 100:+.1f} pp |"
+        for i in order
+    ]
+    edges = [
+        f"{i / CONFIDENCE_BINS:.1f}-{(i + 1) / CONFIDENCE_BINS:.1f}" for i in range(CONFIDENCE_BINS)
+    ]
+    return lines + [
+        "",
+        _svg_bars(
+            "Confidence (top probability)",
+            edges,
+            drift.shares(ref.val_confidence),
+            drift.shares(batch.confidence),
+        ),
+        "",
+    ]
 
 
 def _concept_section(result: MonitorResult) -> list[str]:
     if result.per_domain is None:
-        return ["## Concept drift", "", "Not checked: " + (
-            "the batch carries no labels of domains the model knows." if result.batch.labelled
-            else "the batch carries no labels."), ""]
-    lines = ["## Concept drift", "", "F1 on labelled rows of domains the model knows; the "
-             "interval is a bootstrap of the change over batch and test rows.", "",
-             "| domain | support | test F1 | batch F1 | change | interval | dropped |",
-             "|---|---|---|---|---|---|---|"]
+        return [
+            "## Concept drift",
+            "",
+            "Not checked: "
+            + (
+                "the batch carries no labels of domains the model knows."
+                if result.batch.labelled
+                else "the batch carries no labels."
+            ),
+            "",
+        ]
+    lines = [
+        "## Concept drift",
+        "",
+        "F1 on labelled rows of domains the model knows; the "
+        "interval is a bootstrap of the change over batch and test rows.",
+        "",
+        "| domain | support | test F1 | batch F1 | change | interval | dropped |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in result.per_domain.sort_values("change", kind="stable").itertuples():
-        lines.append(f"| {r.domain} | {r.support} | {r.baseline_f1:.3f} | {r.f1:.3f} | "
-                     f"{r.change:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
-                     f"{'**yes**' if r.dropped else 'no'} |")
+        lines.append(
+            f"| {r.domain} | {r.support} | {r.baseline_f1:.3f} | {r.f1:.3f} | "
+            f"{r.change:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
+            f"{'**yes**' if r.dropped else 'no'} |"
+        )
     return lines + [""]
 
 
@@ -135,18 +214,22 @@ def _svg_bars(title: str, categories: list[str], reference, batch) -> str:
     """Grouped horizontal bars (reference grey, batch orange) as a self-contained image."""
     row, left, width = 16, 200, 320
     top = max(float(np.max(reference, initial=0)), float(np.max(batch, initial=0)), 1e-12)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" '
-             f'height="{40 + row * len(categories)}" font-family="sans-serif" font-size="11">',
-             f'<text x="0" y="12" font-weight="bold">{escape(title)}</text>',
-             '<rect x="200" y="20" width="10" height="8" fill="#999"/>'
-             '<text x="214" y="28">reference</text>'
-             '<rect x="290" y="20" width="10" height="8" fill="#e67e22"/>'
-             '<text x="304" y="28">batch</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" '
+        f'height="{40 + row * len(categories)}" font-family="sans-serif" font-size="11">',
+        f'<text x="0" y="12" font-weight="bold">{escape(title)}</text>',
+        '<rect x="200" y="20" width="10" height="8" fill="#999"/>'
+        '<text x="214" y="28">reference</text>'
+        '<rect x="290" y="20" width="10" height="8" fill="#e67e22"/>'
+        '<text x="304" y="28">batch</text>',
+    ]
     for i, (name, r, b) in enumerate(zip(categories, reference, batch)):
         y = 36 + i * row
-        parts.append(f'<text x="{left - 4}" y="{y + 11}" text-anchor="end">{escape(name)}</text>'
-                     f'<rect x="{left}" y="{y + 1}" width="{r / top * width:.1f}" height="6" '
-                     f'fill="#999"/><rect x="{left}" y="{y + 7}" width="{b / top * width:.1f}" '
-                     'height="6" fill="#e67e22"/>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 11}" text-anchor="end">{escape(name)}</text>'
+            f'<rect x="{left}" y="{y + 1}" width="{r / top * width:.1f}" height="6" '
+            f'fill="#999"/><rect x="{left}" y="{y + 7}" width="{b / top * width:.1f}" '
+            'height="6" fill="#e67e22"/>'
+        )
     svg = "".join(parts) + "</svg>"
     return f"![{title}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"

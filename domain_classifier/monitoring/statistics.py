@@ -3,6 +3,7 @@
 Every function takes counts or small samples, never a whole batch, so the caller can
 stream any number of rows and keep memory flat.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,9 +61,15 @@ def proportion_increase_p(ref_hits: int, ref_n: int, cur_hits: int, cur_n: int) 
     return float(stats.norm.sf((cur_hits / cur_n - ref_hits / ref_n) / se))
 
 
-def ngram_shift(reference: list[str], current: list[str], analyzer: str,
-                ngram_range: tuple[int, int], buckets: int, permutations: int,
-                seed: int) -> dict:
+def ngram_shift(
+    reference: list[str],
+    current: list[str],
+    analyzer: str,
+    ngram_range: tuple[int, int],
+    buckets: int,
+    permutations: int,
+    seed: int,
+) -> dict:
     """Jensen-Shannon distance between the hashed n-gram counts of two title samples.
 
     The distance of two finite samples is positive even when they come from one
@@ -73,9 +80,15 @@ def ngram_shift(reference: list[str], current: list[str], analyzer: str,
     """
     if not reference or not current:
         return {"distance": 0.0, "corrected": 0.0, "p_value": 1.0}
-    vectorizer = HashingVectorizer(analyzer=analyzer, ngram_range=ngram_range,
-                                   n_features=buckets, alternate_sign=False, norm=None,
-                                   lowercase=False, token_pattern=r"(?u)\b\w+\b")
+    vectorizer = HashingVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngram_range,
+        n_features=buckets,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,
+        token_pattern=r"(?u)\b\w+\b",
+    )
     counts = vectorizer.transform(list(reference) + list(current)).tocsc()
     observed = np.r_[np.zeros(len(reference)), np.ones(len(current))]
     rng = np.random.default_rng(seed)
@@ -86,13 +99,16 @@ def ngram_shift(reference: list[str], current: list[str], analyzer: str,
     keep = (cur + ref).sum(axis=0) > 0
     distances = jensenshannon(ref[:, keep], cur[:, keep], axis=1, base=2)
     distance, null = float(distances[0]), distances[1:]
-    return {"distance": distance,
-            "corrected": float(np.sqrt(max(distance ** 2 - np.mean(null ** 2), 0.0))),
-            "p_value": float((1 + np.sum(null >= distance)) / (permutations + 1))}
+    return {
+        "distance": distance,
+        "corrected": float(np.sqrt(max(distance**2 - np.mean(null**2), 0.0))),
+        "p_value": float((1 + np.sum(null >= distance)) / (permutations + 1)),
+    }
 
 
-def classifier_test(reference: list[str], current: list[str], folds: int,
-                    seed: int) -> tuple[float, float]:
+def classifier_test(
+    reference: list[str], current: list[str], folds: int, seed: int
+) -> tuple[float, float]:
     """Cross-validated ROC AUC of a model telling current titles from reference ones.
 
     Character n-grams work for any language and script. Returns (AUC, one-sided
@@ -103,8 +119,13 @@ def classifier_test(reference: list[str], current: list[str], folds: int,
         return 0.5, 1.0
     titles = list(reference[:n]) + list(current[:n])
     y = np.repeat([0, 1], n)
-    features = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2 ** 18,
-                                 alternate_sign=False, lowercase=False).transform(titles)
+    features = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 4),
+        n_features=2**18,
+        alternate_sign=False,
+        lowercase=False,
+    ).transform(titles)
     # SGD fits the same logistic model ten times faster than liblinear here, AUC equal to
     # the third decimal (measured); a fixed epoch count keeps it deterministic.
     model = SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=10, tol=None, random_state=seed)
@@ -138,8 +159,9 @@ def resample_confusion(confusion: np.ndarray, samples: int, rng) -> np.ndarray:
     return draws.reshape((samples, *confusion.shape))
 
 
-def bootstrap_f1_change(current: np.ndarray, baseline: np.ndarray, samples: int,
-                        levels: tuple[float, float], seed: int) -> dict:
+def bootstrap_f1_change(
+    current: np.ndarray, baseline: np.ndarray, samples: int, levels: tuple[float, float], seed: int
+) -> dict:
     """Intervals of the F1 change (current - baseline): macro, then per class.
 
     Both sides are resampled, since the baseline comes from a finite test split too.
@@ -159,8 +181,10 @@ def bootstrap_f1_change(current: np.ndarray, baseline: np.ndarray, samples: int,
     per_class_se = np.std(cur_f1 - base_f1, axis=0)
     both = (current.sum(axis=1) > 0) & (baseline.sum(axis=1) > 0)
     per_class_se[~both] = np.nan
-    return {"macro": _interval(macro, macro_se, levels[0]),
-            "per_class": _interval(per_class, per_class_se, levels[1]).T}
+    return {
+        "macro": _interval(macro, macro_se, levels[0]),
+        "per_class": _interval(per_class, per_class_se, levels[1]).T,
+    }
 
 
 def _interval(centre, se, level: float) -> np.ndarray:

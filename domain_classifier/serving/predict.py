@@ -1,4 +1,5 @@
 """Batch scoring in chunks: one output row per input row, in input order, memory flat."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,11 +12,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from domain_classifier.errors import InputError
 from domain_classifier.data.schema import blank_mask
+from domain_classifier.data.tables import atomic_path, check_columns, iter_table, table_format
+from domain_classifier.errors import InputError
 from domain_classifier.model_store import TitleModel
 from domain_classifier.params import require
-from domain_classifier.data.tables import atomic_path, check_columns, iter_table, table_format
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k:
         top_label[blank] = None
         # An explicit string type keeps every chunk's schema equal, even an all-blank chunk.
         top_label = pd.array(top_label, dtype="string")
-        top_proba = np.take_along_axis(proba, order[:, rank:rank + 1], axis=1)[:, 0]
+        top_proba = np.take_along_axis(proba, order[:, rank : rank + 1], axis=1)[:, 0]
         top_proba[blank] = np.nan
         if rank == 0:
             out["predicted_domain"], out["probability"] = top_label, top_proba
@@ -81,8 +82,12 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
     seconds = time.perf_counter() - start
     if blanks:
         log.warning("%s: %d null or blank titles got no prediction", params.input, blanks)
-    return {"rows": rows, "blank_titles": blanks, "seconds": seconds,
-            "rows_per_second": rows / seconds if seconds else float("inf")}
+    return {
+        "rows": rows,
+        "blank_titles": blanks,
+        "seconds": seconds,
+        "rows_per_second": rows / seconds if seconds else float("inf"),
+    }
 
 
 class _ChunkWriter:
@@ -94,8 +99,7 @@ class _ChunkWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == ".csv":
-            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first,
-                         index=False)
+            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self.parquet is None:

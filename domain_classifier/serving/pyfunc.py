@@ -4,6 +4,7 @@ A `PythonModel` wrapper rather than `mlflow.keras`/`mlflow.sklearn` flavours, be
 saved model directory already bundles the text processing with the classifier, and Keras
 models need their string input as a `tf.constant`, which the wrapper hides.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -20,12 +21,25 @@ from domain_classifier.data.schema import TITLE
 from domain_classifier.families.registry import load_model
 
 ARTIFACT = "title_model"
-SIGNATURE = ModelSignature(inputs=Schema([ColSpec("string")]),
-                           outputs=Schema([ColSpec("string", "domain"),
-                                           ColSpec("double", "probability")]))
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("string")]),
+    outputs=Schema([ColSpec("string", "domain"), ColSpec("double", "probability")]),
+)
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
-REQUIREMENTS = ("mlflow", "scikit-learn", "xgboost-cpu", "tensorflow-cpu", "keras", "pandas",
-                "numpy", "pyarrow", "scipy", "joblib", "click", "pyyaml")
+REQUIREMENTS = (
+    "mlflow",
+    "scikit-learn",
+    "xgboost-cpu",
+    "tensorflow-cpu",
+    "keras",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "joblib",
+    "click",
+    "pyyaml",
+)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # `predict` takes a DataFrame, a Series or a list on purpose, and SIGNATURE documents the
 # input; an input example would make every log load the model (and TensorFlow) once more.
@@ -55,16 +69,24 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
         proba = self.model.predict_proba(titles_of(model_input))
         best = proba.argmax(axis=1)
-        return pd.DataFrame({"domain": np.asarray(self.model.labels, dtype=object)[best],
-                             "probability": proba[np.arange(len(best)), best]})
+        return pd.DataFrame(
+            {
+                "domain": np.asarray(self.model.labels, dtype=object)[best],
+                "probability": proba[np.arange(len(best)), best],
+            }
+        )
 
 
 def log_title_model(model_dir: Path | str) -> str:
     """Log `model_dir` as the active run's model; return its model URI."""
     info = mlflow.pyfunc.log_model(
-        name="model", python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
+        name="model",
+        python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
         artifacts={ARTIFACT: str(model_dir)},
-        code_paths=[str(PACKAGE_DIR)], signature=SIGNATURE, pip_requirements=pip_requirements())
+        code_paths=[str(PACKAGE_DIR)],
+        signature=SIGNATURE,
+        pip_requirements=pip_requirements(),
+    )
     return info.model_uri
 
 

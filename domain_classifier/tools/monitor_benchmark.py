@@ -7,6 +7,7 @@ memory is that child's own ru_maxrss (os.wait4). A forked child starts out count
 parent's pages, which is why the parent must not be the one that scored a million rows.
 Equal peaks at 10x the rows mean memory is flat.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,11 @@ import click
 import pyarrow.parquet as pq
 import yaml
 
-from domain_classifier.tools.predict_benchmark import measure_stage, write_report
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.families.registry import load_model
 from domain_classifier.params import read_params
 from domain_classifier.serving.predict import PredictParams, predict_file
+from domain_classifier.tools.predict_benchmark import measure_stage, write_report
 
 
 def prepare(sizes: list[int], seed: int, model_dir: str, workdir: Path) -> dict[int, Path]:
@@ -47,15 +48,34 @@ def run_monitor(rows: int, scored: Path, params_file: str, model_dir: str, workd
     params.setdefault("monitor", {})  # defaults when params.yaml has no monitor section yet
     bench_params = workdir / "params.yaml"
     bench_params.write_text(yaml.safe_dump(params))
-    return measure_stage(["stages.monitor", "--params", str(bench_params),
-                          "--predictions", str(scored), "--model", model_dir,
-                          "--metrics", str(workdir / "monitor.json"),
-                          "--report", str(workdir / "monitor.md")], rows)
+    return measure_stage(
+        [
+            "stages.monitor",
+            "--params",
+            str(bench_params),
+            "--predictions",
+            str(scored),
+            "--model",
+            model_dir,
+            "--metrics",
+            str(workdir / "monitor.json"),
+            "--report",
+            str(workdir / "monitor.md"),
+        ],
+        rows,
+    )
 
 
 @click.command()
-@click.option("--rows", "sizes", multiple=True, type=int, default=[100_000, 1_000_000],
-              show_default=True, help="Batch sizes to monitor (repeatable).")
+@click.option(
+    "--rows",
+    "sizes",
+    multiple=True,
+    type=int,
+    default=[100_000, 1_000_000],
+    show_default=True,
+    help="Batch sizes to monitor (repeatable).",
+)
 @click.option("--seed", default=11, show_default=True)
 @click.option("--params", "params_file", default="params.yaml", show_default=True)
 @click.option("--model", "model_dir", default="models/champion", show_default=True)

@@ -1,4 +1,5 @@
 """The pipeline's DVC plots as Vega-Lite specs, rendered without network: PNGs, one HTML page."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import vl_convert
 
-from domain_classifier.errors import InputError
 from domain_classifier.data.tables import atomic_path
+from domain_classifier.errors import InputError
 
 
 def plot_specs(rev: str, root: Path | str = ".") -> dict[str, dict]:
@@ -24,9 +25,11 @@ def plot_specs(rev: str, root: Path | str = ".") -> dict[str, dict]:
     except DvcException as exc:
         raise InputError(str(exc)) from None
     # The filled template is what `--json` prints as "content"; image plots have no spec.
-    return {renderer.name: renderer.get_filled_template()
-            for renderer, _, _ in match_defs_renderers(data)
-            if renderer.TYPE == "vega" and renderer.datapoints}
+    return {
+        renderer.name: renderer.get_filled_template()
+        for renderer, _, _ in match_defs_renderers(data)
+        if renderer.TYPE == "vega" and renderer.datapoints
+    }
 
 
 def png_bytes(spec: dict) -> bytes:
@@ -40,17 +43,22 @@ def offline_html(specs: dict[str, dict], title: str) -> str:
     `dvc plots show` writes a page that fetches those libraries from a CDN and stays blank offline.
     """
     names = list(specs)
-    charts = "\n".join(f'<h2>{escape(name)}</h2>\n<div id="chart-{i}"></div>'
-                       for i, name in enumerate(names))
+    charts = "\n".join(
+        f'<h2>{escape(name)}</h2>\n<div id="chart-{i}"></div>' for i, name in enumerate(names)
+    )
     # "</" inside a <script> would end it early; "<\/" is the same string to JavaScript.
     payload = json.dumps([specs[name] for name in names]).replace("</", "<\\/")
     # Static page: no actions menu (its links point at the online Vega editor).
-    draw = ("const specs = " + payload + ";\n"
-            "specs.forEach((spec, i) => vegaEmbed('#chart-' + i, spec,"
-            " {renderer: 'svg', actions: false}).catch(e => console.error(e)));")
-    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape(title)}</title>\n'
-            f"<script>{vl_convert.javascript_bundle()}</script></head>\n"
-            f"<body><h1>{escape(title)}</h1>\n{charts}\n<script>{draw}</script></body></html>\n")
+    draw = (
+        "const specs = " + payload + ";\n"
+        "specs.forEach((spec, i) => vegaEmbed('#chart-' + i, spec,"
+        " {renderer: 'svg', actions: false}).catch(e => console.error(e)));"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape(title)}</title>\n'
+        f"<script>{vl_convert.javascript_bundle()}</script></head>\n"
+        f"<body><h1>{escape(title)}</h1>\n{charts}\n<script>{draw}</script></body></html>\n"
+    )
 
 
 def write_offline_html(specs: dict[str, dict], path: Path | str, title: str) -> Path:

@@ -1,4 +1,5 @@
 """Apply a params profile (e.g. profiles/small.yaml) on top of params.yaml, section by section."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,13 @@ def apply_profile(profile: dict, params: dict, where: str) -> None:
 
 @click.command()
 @click.argument("profile_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--params", "params_file", default="params.yaml", show_default=True,
-              type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--params",
+    "params_file",
+    default="params.yaml",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
 def main(profile_file, params_file):
     """Rewrite PARAMS with PROFILE_FILE's values (commit or `git diff` to see the change)."""
     profile = yaml.safe_load(Path(profile_file).read_text()) or {}

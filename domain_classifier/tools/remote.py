@@ -4,6 +4,7 @@
 dvc.lock trains nothing, and a remote that is missing or empty (a first run, a CI runner)
 only means that `dvc repro` trains everything.
 """
+
 from __future__ import annotations
 
 import logging
@@ -123,8 +124,10 @@ def pull(repo, force: bool = False) -> str:
     with dvc_errors(remote, "pull"):
         stats = repo.pull(remote=remote.name, allow_missing=True, force=force)["stats"]
     checked_out = stats["added"] + stats["modified"]
-    return (f"{remote}: {count(stats['fetched'], 'file')} fetched, "
-            f"{count(checked_out, 'output')} checked out; dvc repro trains what is still missing")
+    return (
+        f"{remote}: {count(stats['fetched'], 'file')} fetched, "
+        f"{count(checked_out, 'output')} checked out; dvc repro trains what is still missing"
+    )
 
 
 def push(repo) -> str:
@@ -145,8 +148,12 @@ def open_repo(root: str | None):
 
 
 @click.group()
-@click.option("--root", default=None, type=click.Path(exists=True, file_okay=False),
-              help="DVC project root (default: found from the current folder).")
+@click.option(
+    "--root",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="DVC project root (default: found from the current folder).",
+)
 @click.pass_context
 def main(ctx, root):
     """Pull from or push to the project's default DVC remote (see `make run`)."""

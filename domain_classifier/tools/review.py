@@ -3,6 +3,7 @@
 The CI comment posts exactly this file (`cml comment create report.md`), so what a reviewer
 reads on a pull request can be rebuilt and checked locally with one command.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,15 +14,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import click
 
+from domain_classifier.data.tables import atomic_path, read_json
 from domain_classifier.errors import InputError
 from domain_classifier.tools.offline_plots import plot_specs, png_bytes, write_offline_html
-from domain_classifier.data.tables import atomic_path, read_json
 
 CHAMPION = Path("metrics/champion.json")
 HTML_NAME = "plots.html"
@@ -39,20 +40,29 @@ class Report:
 
 def dvc_diff(kind: str, rev: str, root: Path | str = ".") -> str:
     """`dvc metrics|params diff <rev> --md`: the changed rows as a table, or '' if none changed."""
-    done = subprocess.run([sys.executable, "-m", "dvc", kind, "diff", rev, "--md"], cwd=root,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", kind, "diff", rev, "--md"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        errors = [line.removeprefix("ERROR: ") for line in done.stderr.splitlines()
-                  if line.startswith("ERROR: ")]
+        errors = [
+            line.removeprefix("ERROR: ")
+            for line in done.stderr.splitlines()
+            if line.startswith("ERROR: ")
+        ]
         raise InputError(errors[-1] if errors else f"dvc {kind} diff {rev} failed")
     rows = [line for line in done.stdout.splitlines() if line.startswith("|")]
     return "\n".join(rows) if len(rows) > 2 else ""  # header and rule only: nothing changed
 
 
 def champion_line(champion: dict) -> str:
-    return (f"**Champion: `{champion['family']}`**: validation macro-F1 "
-            f"{champion['val_macro_f1']:.4f}, test macro-F1 {champion['test_macro_f1']:.4f}, "
-            f"test accuracy {champion['test_accuracy']:.4f}")
+    return (
+        f"**Champion: `{champion['family']}`**: validation macro-F1 "
+        f"{champion['val_macro_f1']:.4f}, test macro-F1 {champion['test_macro_f1']:.4f}, "
+        f"test accuracy {champion['test_accuracy']:.4f}"
+    )
 
 
 def folded(chart: str, champion_family: str) -> bool:
@@ -80,25 +90,47 @@ def _section(table: str, what: str, summary: str = "") -> str:
     rows = table.count("\n") - 1
     if rows <= FOLD_ROWS:
         return table
-    return (f"{summary}\n\n" if summary else "") + \
-        f"<details><summary>All {rows} changed {what}</summary>\n\n{table}\n\n</details>"
+    return (
+        f"{summary}\n\n" if summary else ""
+    ) + f"<details><summary>All {rows} changed {what}</summary>\n\n{table}\n\n</details>"
 
 
-def report_markdown(rev: str, champion: dict, metrics: str, params: str,
-                    images: list[tuple[str, str]], html: str) -> str:
+def report_markdown(
+    rev: str, champion: dict, metrics: str, params: str, images: list[tuple[str, str]], html: str
+) -> str:
     """The report's text; `images` are (chart title, path relative to the report) in order."""
     # A blank line between images: GitHub would otherwise flow them side by side.
-    shown = [f"![{title}]({path})\n" for title, path in images
-             if not folded(title, champion["family"])]
-    hidden = [f"![{title}]({path})\n" for title, path in images
-              if folded(title, champion["family"])]
-    lines = [f"## Experiment review: workspace vs `{rev}`", "", champion_line(champion), "",
-             "### Metrics", "", _section(metrics, "metrics", headline(metrics)), "",
-             "### Params", "", _section(params, "params"), "",
-             f"### Plots (`{rev}` and workspace)", "", *shown]
+    shown = [
+        f"![{title}]({path})\n" for title, path in images if not folded(title, champion["family"])
+    ]
+    hidden = [
+        f"![{title}]({path})\n" for title, path in images if folded(title, champion["family"])
+    ]
+    lines = [
+        f"## Experiment review: workspace vs `{rev}`",
+        "",
+        champion_line(champion),
+        "",
+        "### Metrics",
+        "",
+        _section(metrics, "metrics", headline(metrics)),
+        "",
+        "### Params",
+        "",
+        _section(params, "params"),
+        "",
+        f"### Plots (`{rev}` and workspace)",
+        "",
+        *shown,
+    ]
     if hidden:
-        lines += [f"<details><summary>Confusion matrices of the other families ({len(hidden)})"
-                  "</summary>", "", *hidden, "</details>", ""]
+        lines += [
+            f"<details><summary>Confusion matrices of the other families ({len(hidden)})</summary>",
+            "",
+            *hidden,
+            "</details>",
+            "",
+        ]
     lines.append(f"Every chart, interactive and viewable offline: `{html}`")
     return "\n".join(lines) + "\n"
 
@@ -122,8 +154,12 @@ def atomic_dir(path: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_report(rev: str = "main", out: Path | str = "report.md",
-                 images_dir: Path | str | None = None, root: Path | str = ".") -> Report:
+def build_report(
+    rev: str = "main",
+    out: Path | str = "report.md",
+    images_dir: Path | str | None = None,
+    root: Path | str = ".",
+) -> Report:
     """Write `out` and, in `images_dir` (default: `out` without .md), its PNGs and the HTML page.
 
     `root` is the DVC project; `rev` any revision DVC accepts (branch, commit, experiment).
@@ -133,8 +169,11 @@ def build_report(rev: str = "main", out: Path | str = "report.md",
         raise InputError(f"{out}: the report must be a .md file")
     images_dir = Path(images_dir) if images_dir else out.with_suffix("")
     # The folder is replaced whole: never one that an earlier report did not write.
-    if images_dir.exists() and not (images_dir / HTML_NAME).is_file() and \
-            (not images_dir.is_dir() or any(images_dir.iterdir())):
+    if (
+        images_dir.exists()
+        and not (images_dir / HTML_NAME).is_file()
+        and (not images_dir.is_dir() or any(images_dir.iterdir()))
+    ):
         raise InputError(f"{images_dir}: exists and is not a report folder; choose --images")
     metrics = dvc_diff("metrics", rev, root)  # first: it also rejects an unknown revision
     params = dvc_diff("params", rev, root)
@@ -146,22 +185,40 @@ def build_report(rev: str = "main", out: Path | str = "report.md",
             (tmp / name).write_bytes(png_bytes(spec))
         write_offline_html(specs, tmp / HTML_NAME, f"Plots: workspace vs {rev}")
     relative = Path(os.path.relpath(images_dir.resolve(), out.resolve().parent))
-    text = report_markdown(rev, champion, metrics, params,
-                           [(t, (relative / n).as_posix()) for t, n in zip(specs, names)],
-                           (relative / HTML_NAME).as_posix())
+    text = report_markdown(
+        rev,
+        champion,
+        metrics,
+        params,
+        [(t, (relative / n).as_posix()) for t, n in zip(specs, names)],
+        (relative / HTML_NAME).as_posix(),
+    )
     with atomic_path(out) as tmp_md:
         tmp_md.write_text(text, encoding="utf-8")
     return Report(out, [images_dir / name for name in names], images_dir / HTML_NAME)
 
 
 @click.command()
-@click.option("--rev", default="main", show_default=True,
-              help="Revision (branch, commit, experiment) to compare the workspace with.")
-@click.option("--out", default="report.md", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Markdown report to write.")
-@click.option("--images", "images_dir", default=None,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the PNGs and plots.html  [default: --out without .md]")
+@click.option(
+    "--rev",
+    default="main",
+    show_default=True,
+    help="Revision (branch, commit, experiment) to compare the workspace with.",
+)
+@click.option(
+    "--out",
+    default="report.md",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown report to write.",
+)
+@click.option(
+    "--images",
+    "images_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PNGs and plots.html  [default: --out without .md]",
+)
 def main(rev: str, out: Path, images_dir: Path | None) -> None:
     """Metrics and params diff against REV, the champion and every DVC plot, offline."""
     started = time.perf_counter()
@@ -169,8 +226,10 @@ def main(rev: str, out: Path, images_dir: Path | None) -> None:
         report = build_report(rev, out, images_dir)
     except InputError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{report.markdown}: {len(report.images)} charts in {report.html.parent}/, "
-               f"offline page {report.html} ({time.perf_counter() - started:.0f} s)")
+    click.echo(
+        f"{report.markdown}: {len(report.images)} charts in {report.html.parent}/, "
+        f"offline page {report.html} ({time.perf_counter() - started:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ counting imports inside functions and module names written as strings (the famil
 registry loads modules by name). Run `python -m domain_classifier.tools.stage_deps` to
 print, per stage, what is missing from or extra in `dvc.yaml`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,7 +19,7 @@ import yaml
 PACKAGES = ("domain_classifier", "stages")
 # The MLflow mirror writes nothing DVC tracks: a change there changes no stage output.
 NOT_DEPENDENCIES = ("domain_classifier/tracking/",)
-_MODULE_NAME = re.compile(r"^(?:%s)(?:\.\w+)*$" % "|".join(PACKAGES))
+_MODULE_NAME = re.compile(rf"^(?:{'|'.join(PACKAGES)})(?:\.\w+)*$")
 
 
 def module_file(root: Path, name: str) -> Path | None:
@@ -83,8 +84,11 @@ def stage_script(cmd: str) -> Path | None:
 def code_deps(root: Path) -> dict[str, set[Path]]:
     """Per stage of dvc.yaml: the project files it runs."""
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
-    return {name: closure(root, script) for name, stage in stages.items()
-            if (script := stage_script(stage["cmd"])) is not None}
+    return {
+        name: closure(root, script)
+        for name, stage in stages.items()
+        if (script := stage_script(stage["cmd"])) is not None
+    }
 
 
 def python_files(root: Path, directory: Path) -> set[Path]:
@@ -96,21 +100,30 @@ def python_files(root: Path, directory: Path) -> set[Path]:
 def listed_code(root: Path) -> dict[str, list[Path]]:
     """Per stage: the files and folders of project code its dvc.yaml deps name."""
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
-    return {name: [Path(d) for d in stage.get("deps", [])
-                   if str(d).startswith(PACKAGES) and not str(d).endswith(".csv")]
-            for name, stage in stages.items()}
+    return {
+        name: [
+            Path(d)
+            for d in stage.get("deps", [])
+            if str(d).startswith(PACKAGES) and not str(d).endswith(".csv")
+        ]
+        for name, stage in stages.items()
+    }
 
 
 def compact(root: Path, files: set[Path]) -> list[Path]:
     """The files as dvc.yaml lists them: a folder wherever every code file in it is needed
     (a folder dependency also covers its data files, such as the demo vocabulary)."""
-    folders = sorted({parent for f in files for parent in f.parents if parent.parts},
-                     key=lambda p: len(p.parts))
+    folders = sorted(
+        {parent for f in files for parent in f.parents if parent.parts}, key=lambda p: len(p.parts)
+    )
     chosen: list[Path] = []
     for folder in folders:
-        if folder.parts[0] in PACKAGES and len(folder.parts) > 1 and \
-                python_files(root, folder) <= files and \
-                not any(c in folder.parents for c in chosen):
+        if (
+            folder.parts[0] in PACKAGES
+            and len(folder.parts) > 1
+            and python_files(root, folder) <= files
+            and not any(c in folder.parents for c in chosen)
+        ):
             chosen.append(folder)
     rest = [f for f in files if not any(c in f.parents for c in chosen)]
     return sorted(chosen + rest)

@@ -3,6 +3,7 @@
 Only the stage that really runs logs: a stage DVC skips never reaches this code, so cached
 stages add no duplicate runs. Run-to-run values (timings) go to MLflow only.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,8 @@ import re
 from pathlib import Path
 
 from domain_classifier.errors import InputError
-from domain_classifier.tracking.lineage import stage_record
 from domain_classifier.params import load_section, require
+from domain_classifier.tracking.lineage import stage_record
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,17 @@ class MlflowParams:
     required: bool = False
 
     def check(self, where: str) -> None:
-        require(bool(EXPERIMENT_NAME.match(self.experiment)) and len(self.experiment) <= 500,
-                f"{where}.experiment", f"must be a plain name (letters, digits, ' _.:/-'), "
-                f"got {self.experiment!r}")
-        require(bool(MODEL_NAME.match(self.registered_model)), f"{where}.registered_model",
-                f"must be letters, digits, '_', '.' or '-' (it goes into "
-                f"models:/<name>@champion), got {self.registered_model!r}")
+        require(
+            bool(EXPERIMENT_NAME.match(self.experiment)) and len(self.experiment) <= 500,
+            f"{where}.experiment",
+            f"must be a plain name (letters, digits, ' _.:/-'), got {self.experiment!r}",
+        )
+        require(
+            bool(MODEL_NAME.match(self.registered_model)),
+            f"{where}.registered_model",
+            f"must be letters, digits, '_', '.' or '-' (it goes into "
+            f"models:/<name>@champion), got {self.registered_model!r}",
+        )
         require(bool(self.tracking_uri.strip()), f"{where}.tracking_uri", "must not be empty")
 
     @property
@@ -47,7 +53,7 @@ class MlflowParams:
         SQLite path is taken from the project root, so queued experiments log there too."""
         uri = os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
         if uri.startswith(SQLITE) and not uri.startswith(SQLITE + "/"):
-            return SQLITE + str(project_root() / uri[len(SQLITE):])
+            return SQLITE + str(project_root() / uri[len(SQLITE) :])
         return uri
 
 
@@ -87,10 +93,10 @@ def connect(params_file) -> MlflowParams | None:
     try:
         with _environ(PROBE_ENV):  # one quick try, not MLflow's minutes of retries
             if params.uri.startswith(SQLITE) and not mlflow.get_experiment_by_name(
-                    params.experiment):
+                params.experiment
+            ):
                 # Else artifacts land in ./mlruns of whichever workspace logs first.
-                mlflow.create_experiment(params.experiment,
-                                         (project_root() / "mlruns").as_uri())
+                mlflow.create_experiment(params.experiment, (project_root() / "mlruns").as_uri())
             mlflow.set_experiment(params.experiment)
     except Exception as exc:  # any failure here means: no tracking for this stage
         return _unreachable(params, exc)
@@ -104,10 +110,13 @@ def _first_line(exc: Exception) -> str:
 def _unreachable(params: MlflowParams, exc: Exception, what: str = "unreachable") -> None:
     reason = _first_line(exc)
     if params.required:
-        raise InputError(f"MLflow tracking store {params.uri} {what} and param "
-                         f"'mlflow.required' is true: {reason}")
-    log.warning("MLflow tracking store %s %s; this stage is not mirrored (%s)",
-                params.uri, what, reason)
+        raise InputError(
+            f"MLflow tracking store {params.uri} {what} and param "
+            f"'mlflow.required' is true: {reason}"
+        )
+    log.warning(
+        "MLflow tracking store %s %s; this stage is not mirrored (%s)", params.uri, what, reason
+    )
     return None
 
 
@@ -139,11 +148,14 @@ def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str)
     return client.search_runs(
         [experiment.experiment_id],
         f"tags.family = '{family}' and tags.`dvc.model_md5` = '{model_md5}'",
-        order_by=["attributes.start_time DESC"], max_results=100)
+        order_by=["attributes.start_time DESC"],
+        max_results=100,
+    )
 
 
-def register_champion(params: MlflowParams, *, family: str, summary: dict,
-                      stage: str = "select") -> str | None:
+def register_champion(
+    params: MlflowParams, *, family: str, summary: dict, stage: str = "select"
+) -> str | None:
     """Register the champion's model version (once per model) and promote it to `champion`.
 
     A queued experiment, in its temporary workspace, registers but does not promote:
@@ -157,23 +169,32 @@ def register_champion(params: MlflowParams, *, family: str, summary: dict,
     model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
     runs = _runs_that_logged(client, params, family, model_md5) if model_md5 else []
     if not runs:
-        log.warning("no MLflow run logged models/%s (%s): champion not registered; rerun "
-                    "`dvc repro --force train_%s` with tracking on", family, model_md5, family)
+        log.warning(
+            "no MLflow run logged models/%s (%s): champion not registered; rerun "
+            "`dvc repro --force train_%s` with tracking on",
+            family,
+            model_md5,
+            family,
+        )
         return None
     name, run_ids = params.registered_model, {run.info.run_id for run in runs}
-    existing = [v for v in client.search_model_versions(f"name = '{name}'")
-                if v.run_id in run_ids]
+    existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id in run_ids]
     if existing:
         version = max(existing, key=lambda v: int(v.version)).version
     else:
         tags = {"family": family, **summary}
         if in_temporary_workspace():
             tags["dvc.experiment"] = os.environ.get("DVC_EXP_NAME", "")
-        version = mlflow.register_model(runs[0].data.tags["model_uri"], name,
-                                        tags={k: str(v) for k, v in tags.items()}).version
+        version = mlflow.register_model(
+            runs[0].data.tags["model_uri"], name, tags={k: str(v) for k, v in tags.items()}
+        ).version
     if in_temporary_workspace():
-        log.info("queued experiment %s: %s version %s, @champion left as it is",
-                 os.environ.get("DVC_EXP_NAME", ""), name, version)
+        log.info(
+            "queued experiment %s: %s version %s, @champion left as it is",
+            os.environ.get("DVC_EXP_NAME", ""),
+            name,
+            version,
+        )
     else:
         _promote(client, name, version)
     return str(version)
@@ -205,5 +226,6 @@ def load_registered(uri: str, params_file):
         with _environ(PROBE_ENV):
             return load_title_model(uri)
     except Exception as exc:
-        raise InputError(f"{uri}: cannot load from MLflow store {params.uri}: "
-                         f"{_first_line(exc)}") from None
+        raise InputError(
+            f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
+        ) from None

@@ -1,14 +1,15 @@
 """The MLflow run of one training stage: params, quality, confusion, trials, the model."""
+
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from domain_classifier.evaluation.metrics import evaluate_split
 from domain_classifier.data.schema import DOMAIN, TITLE
-from domain_classifier.tracking.lineage import stage_record, stage_tags
-from domain_classifier.serving.pyfunc import log_title_model
 from domain_classifier.data.tables import read_table
+from domain_classifier.evaluation.metrics import evaluate_split
+from domain_classifier.serving.pyfunc import log_title_model
+from domain_classifier.tracking.lineage import stage_record, stage_tags
 from domain_classifier.tracking.mlflow_store import MlflowParams, flat_params
 from domain_classifier.training import flat_history
 
@@ -21,8 +22,13 @@ def confusion_figure(actual, predicted, labels: list[str]):
 
     size = max(6.0, 0.35 * len(labels))
     display = ConfusionMatrixDisplay.from_predictions(
-        actual, predicted, labels=labels, include_values=len(labels) <= 12,
-        xticks_rotation="vertical", colorbar=False)
+        actual,
+        predicted,
+        labels=labels,
+        include_values=len(labels) <= 12,
+        xticks_rotation="vertical",
+        colorbar=False,
+    )
     display.figure_.set_size_inches(size, size)
     display.figure_.tight_layout()
     return display.figure_
@@ -43,8 +49,18 @@ def log_quality(model, split_dir: Path) -> None:
         plt.close(figure)
 
 
-def log_training(params: MlflowParams, *, family: str, model, model_dir, best: dict, history,
-                 section, split_dir, seconds: float) -> str:
+def log_training(
+    params: MlflowParams,
+    *,
+    family: str,
+    model,
+    model_dir,
+    best: dict,
+    history,
+    section,
+    split_dir,
+    seconds: float,
+) -> str:
     """One MLflow run for one training stage; returns its run id."""
     import mlflow
 
@@ -52,8 +68,7 @@ def log_training(params: MlflowParams, *, family: str, model, model_dir, best: d
     record = stage_record(stage)
     model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
     with mlflow.start_run(run_name=family) as run:
-        mlflow.set_tags({"family": family, "dvc.model_md5": model_md5,
-                         **stage_tags(record, stage)})
+        mlflow.set_tags({"family": family, "dvc.model_md5": model_md5, **stage_tags(record, stage)})
         mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
         mlflow.log_metric("cv_accuracy", float(history["accuracy"].max()))
         for trial, accuracy in enumerate(history["accuracy"]):

@@ -1,4 +1,5 @@
 """End to end: the real DAG under `dvc repro` in a temporary git copy of the project."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
-    assert {"demo", "ingest", "split", "tokenize", "evaluate", "select", "predict",
-            "monitor"} | {f"train_{f}" for f in FAMILIES} == stages_run(first_repro)
+    assert {"demo", "ingest", "split", "tokenize", "evaluate", "select", "predict", "monitor"} | {
+        f"train_{f}" for f in FAMILIES
+    } == stages_run(first_repro)
     evaluation = read_json(project / "metrics/evaluate.json")
     # 3,000 rows in 32 unbalanced domains with one trial each: far above chance (~0.03).
     for family in FAMILIES:
@@ -28,10 +30,13 @@ def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
     assert champion["val_macro_f1"] == max(evaluation[f]["val"]["macro_f1"] for f in FAMILIES)
     assert (project / "reports/monitor.md").is_file()
     assert read_json(project / "metrics/monitor.json")["retrain_recommended"] is False
-    keys = {s: set(pd.read_parquet(project / f"data/split/{s}.parquet")["title"].map(dedup_key))
-            for s in ("train", "val", "test")}
-    assert not (keys["train"] & keys["val"] or keys["train"] & keys["test"]
-                or keys["val"] & keys["test"])
+    keys = {
+        s: set(pd.read_parquet(project / f"data/split/{s}.parquet")["title"].map(dedup_key))
+        for s in ("train", "val", "test")
+    }
+    assert not (
+        keys["train"] & keys["val"] or keys["train"] & keys["test"] or keys["val"] & keys["test"]
+    )
     batch = pd.read_parquet(project / "data/demo/batch.parquet")
     scored = pd.read_parquet(project / "data/predictions/batch.parquet")
     assert len(scored) == len(batch) == 700
@@ -45,9 +50,16 @@ def test_second_repro_is_a_no_op(project, first_repro):
 
 
 def test_retraining_from_scratch_gives_identical_outputs_and_lock(project, first_repro):
-    tracked = ["metrics/evaluate.json", "metrics/champion.json", "metrics/train/sgd.json",
-               "metrics/train/lstm.json", "plots/tuning/sgd.csv", "plots/tuning/lstm.csv",
-               "dvclive/lstm/metrics.json", "dvc.lock"]
+    tracked = [
+        "metrics/evaluate.json",
+        "metrics/champion.json",
+        "metrics/train/sgd.json",
+        "metrics/train/lstm.json",
+        "plots/tuning/sgd.csv",
+        "plots/tuning/lstm.csv",
+        "dvclive/lstm/metrics.json",
+        "dvc.lock",
+    ]
     before = {name: (project / name).read_bytes() for name in tracked}
     for family in ("sgd", "lstm"):  # a scikit-learn and a Keras family
         shutil.rmtree(project / f"models/{family}")
@@ -80,13 +92,15 @@ def test_bad_param_fails_with_one_line_naming_it(project, first_repro):
     original = path.read_text()
     update_params(project, {"train_sgd": {"max_trials": 0}})
     try:
-        proc = subprocess.run([sys.executable, "-m", "stages.train_sgd"], cwd=project,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "stages.train_sgd"], cwd=project, capture_output=True, text=True
+        )
     finally:
         path.write_text(original)
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1] == (
-        "Error: param 'train_sgd.max_trials' must be >= 1, got 0")
+        "Error: param 'train_sgd.max_trials' must be >= 1, got 0"
+    )
 
 
 def test_changing_a_train_param_would_rerun_only_training_and_downstream(project, first_repro):
@@ -102,9 +116,17 @@ def test_changing_a_train_param_would_rerun_only_training_and_downstream(project
 
 @needs_meli
 def test_mercado_libre_sample_is_a_params_change(project, first_repro):
-    args = ["dvc", "exp", "run", "-S", f"data.source={MELI_SAMPLE}",
-            "-S", f"data.text_column={MELI_COLUMNS['text_column']}",
-            "-S", f"data.label_column={MELI_COLUMNS['label_column']}"]
+    args = [
+        "dvc",
+        "exp",
+        "run",
+        "-S",
+        f"data.source={MELI_SAMPLE}",
+        "-S",
+        f"data.text_column={MELI_COLUMNS['text_column']}",
+        "-S",
+        f"data.label_column={MELI_COLUMNS['label_column']}",
+    ]
     run(args, project)
     evaluation = read_json(project / "metrics/evaluate.json")
     assert evaluation["sgd"]["val"]["macro_f1"] >= 0.85

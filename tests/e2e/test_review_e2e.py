@@ -1,4 +1,5 @@
 """The reviewer's workflow on a real run: experiment, `dvc exp show`, report, offline plots."""
+
 from __future__ import annotations
 
 import re
@@ -6,15 +7,16 @@ import sys
 
 import pytest
 
-from tests.support.browser import render_page
+from tests.support.browser import needs_chromium, render_page
 from tests.support.data import ROOT
 from tests.support.project import read_json, run, stages_run
-from tests.support.browser import needs_chromium
 from tests.support.review import expected_charts, table_row
 
 NAME = "domain-classifier"  # params.yaml mlflow.registered_model
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning"),
+]
 
 
 def experiments_keep() -> str:
@@ -41,12 +43,15 @@ def experiment(baseline):
     from mlflow import MlflowClient
 
     store = MlflowClient(f"sqlite:///{baseline}/mlflow.db")
-    state = {"before": read_json(baseline / "metrics/evaluate.json"),
-             "max_iter": read_params(baseline)["train_sgd"]["max_iter"],
-             "champion": store.get_model_version_by_alias(NAME, "champion").version,
-             "store": store}
-    run(["dvc", "exp", "run", "--queue", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"],
-        baseline)
+    state = {
+        "before": read_json(baseline / "metrics/evaluate.json"),
+        "max_iter": read_params(baseline)["train_sgd"]["max_iter"],
+        "champion": store.get_model_version_by_alias(NAME, "champion").version,
+        "store": store,
+    }
+    run(
+        ["dvc", "exp", "run", "--queue", "-n", "sgd-3-iter", "-S", "train_sgd.max_iter=3"], baseline
+    )
     state["ran"] = stages_run(run(["dvc", "exp", "run", "--run-all", "-j", "1"], baseline))
     run(["dvc", "exp", "apply", "sgd-3-iter"], baseline)
     yield state
@@ -87,12 +92,14 @@ def test_report_shows_the_param_and_the_metric_that_moved(baseline, experiment):
 
 
 def test_exp_show_lists_the_experiment_with_only_the_deciding_columns(baseline, experiment):
-    table = run(["dvc", "exp", "show", "--md", "--drop", ".*", "--keep", experiments_keep()],
-                baseline)
+    table = run(
+        ["dvc", "exp", "show", "--md", "--drop", ".*", "--keep", experiments_keep()], baseline
+    )
     header = table.splitlines()[0]
     assert "sgd-3-iter" in table
     assert {"sgd.val.macro_f1", "lstm.test.macro_f1", "family", "test_accuracy"} <= {
-        cell.strip() for cell in header.split("|")}
+        cell.strip() for cell in header.split("|")
+    }
     assert "max_iter" not in header and "cv_accuracy" not in header
 
 

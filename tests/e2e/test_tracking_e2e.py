@@ -1,4 +1,5 @@
 """MLflow mirror end to end: runs traced to dvc.lock, the champion alias, serving, faults."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,8 @@ import yaml
 from dvc.utils.serialize import parse_yaml
 
 from domain_classifier.families.registry import load_model
-from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 from tests.support.net import free_port
+from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 
 pytestmark = pytest.mark.slow
 NAME = "domain-classifier"  # params.yaml mlflow.registered_model
@@ -58,8 +59,7 @@ def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
     for family in FAMILIES:
         lock = lock_stage(project, f"train_{family}")
         model_md5 = next(o["md5"] for o in lock["outs"] if o["path"] == f"models/{family}")
-        matching = [r for r in runs_of(store, family)
-                    if r.data.tags["dvc.model_md5"] == model_md5]
+        matching = [r for r in runs_of(store, family) if r.data.tags["dvc.model_md5"] == model_md5]
         assert matching, f"no MLflow run logged models/{family} {model_md5}"
         tags, metrics = matching[0].data.tags, matching[0].data.metrics
         assert tags["dvc.stage"] == f"train_{family}" and tags["git.commit"] in history
@@ -68,9 +68,12 @@ def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
         assert tags["dvc.params_md5"] == hashlib.md5(params.encode()).hexdigest()
         for split in ("val", "test"):
             assert metrics[f"{split}_macro_f1"] == pytest.approx(
-                evaluation[family][split]["macro_f1"])
-        assert metrics["cv_accuracy"] == read_json(
-            project / f"metrics/train/{family}.json")["cv_accuracy"]
+                evaluation[family][split]["macro_f1"]
+            )
+        assert (
+            metrics["cv_accuracy"]
+            == read_json(project / f"metrics/train/{family}.json")["cv_accuracy"]
+        )
         artifacts = {a.path for a in store.list_artifacts(matching[0].info.run_id, "confusion")}
         assert artifacts == {"confusion/test.png", "confusion/val.png"}
 
@@ -105,8 +108,18 @@ def test_champion_alias_follows_select_and_keeps_previous(project, store):
 
 def test_registry_champion_predicts_like_the_dvc_champion(project, store, tmp_path):
     out = tmp_path / "scored.parquet"
-    run([sys.executable, "-m", "stages.predict", "--model", f"models:/{NAME}@champion",
-         "--output", str(out)], project)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "stages.predict",
+            "--model",
+            f"models:/{NAME}@champion",
+            "--output",
+            str(out),
+        ],
+        project,
+    )
     from_registry = pd.read_parquet(out)
     from_dvc = pd.read_parquet(project / "data/predictions/batch.parquet")
     assert from_registry["predicted_domain"].tolist() == from_dvc["predicted_domain"].tolist()
@@ -119,19 +132,38 @@ def test_serving_the_champion_answers_raw_titles(project, store):
     expected = np.asarray(expected.labels)[expected.predict_proba(titles).argmax(axis=1)]
     port = free_port()
     server = subprocess.Popen(
-        ["mlflow", "models", "serve", "-m", f"models:/{NAME}@champion", "--env-manager",
-         "local", "-h", "127.0.0.1", "-p", str(port)], cwd=project, start_new_session=True,
+        [
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            f"models:/{NAME}@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=project,
+        start_new_session=True,
         env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     started = time.monotonic()
     try:
-        body = json.dumps({"dataframe_split": {"columns": ["title"],
-                                               "data": [[t] for t in titles]}}).encode()
+        body = json.dumps(
+            {"dataframe_split": {"columns": ["title"], "data": [[t] for t in titles]}}
+        ).encode()
         answer = None
         while answer is None and time.monotonic() - started < 120 and server.poll() is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body,
-                                                 {"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/invocations",
+                    body,
+                    {"Content-Type": "application/json"},
+                )
                 answer = json.load(urllib.request.urlopen(request, timeout=10))
             except OSError:
                 time.sleep(1)
@@ -146,13 +178,25 @@ def test_serving_the_champion_answers_raw_titles(project, store):
 def test_unreachable_store_warns_or_fails_fast_when_required(project, tmp_path):
     uri = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
-    outputs = ["--out", str(tmp_path / "sgd"), "--metrics", str(tmp_path / "sgd.json"),
-               "--trials", str(tmp_path / "trials.csv")]
-    proc = subprocess.run([sys.executable, "-m", "stages.train_sgd", *outputs], cwd=project,
-                          env=env, capture_output=True, text=True)
+    outputs = [
+        "--out",
+        str(tmp_path / "sgd"),
+        "--metrics",
+        str(tmp_path / "sgd.json"),
+        "--trials",
+        str(tmp_path / "trials.csv"),
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages.train_sgd", *outputs],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [line for line in proc.stderr.splitlines() if uri in line] == [
-        line for line in proc.stderr.splitlines() if "unreachable" in line]
+        line for line in proc.stderr.splitlines() if "unreachable" in line
+    ]
     assert len([line for line in proc.stderr.splitlines() if uri in line]) == 1
     assert (tmp_path / "sgd/meta.json").is_file() and (tmp_path / "sgd.json").is_file()
 
@@ -161,11 +205,27 @@ def test_unreachable_store_warns_or_fails_fast_when_required(project, tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     outputs = [o.replace("sgd", "required") for o in outputs]
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "stages.train_sgd", "--params",
-                           str(tmp_path / "params.yaml"), *outputs], cwd=project, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stages.train_sgd",
+            "--params",
+            str(tmp_path / "params.yaml"),
+            *outputs,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines()[-1].startswith(
-        f"Error: MLflow tracking store {uri} unreachable and param 'mlflow.required' is true")
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"Error: MLflow tracking store {uri} unreachable and param 'mlflow.required' is true"
+        )
+    )
     assert not (tmp_path / "required").exists() and not (tmp_path / "required.json").exists()
     assert time.monotonic() - started < 60  # failed before training, not after retries

@@ -8,10 +8,10 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from threadpoolctl import threadpool_limits
 
+from domain_classifier.errors import InputError
 from domain_classifier.families import registry
 from domain_classifier.families.hgb import HgbParams, build_hgb
 from domain_classifier.families.xgb import EarlyStoppingXGB, XgbParams, build_xgb
-from domain_classifier.errors import InputError
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
 from domain_classifier.params import parse_dataclass
 from tests.support.data import MELI_COLUMNS, MELI_SAMPLE
@@ -27,32 +27,76 @@ def one_thread():
         yield
 
 
-@pytest.mark.parametrize("cls, section, raw, message", [
-    (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
-    (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
-    (HgbParams, "train_hgb", {"reduction": "pca"}, "train_hgb.reduction' must be one of svd, chi2"),
-    (HgbParams, "train_hgb", {"n_components": 0}, "train_hgb.n_components' must be >= 1"),
-    (HgbParams, "train_hgb", {"space": {"learning_rate": LOG_RATE}},
-     "train_hgb.space.learning_rate' value -0.1 is invalid"),
-    (HgbParams, "train_hgb", {"space": {"learning_rat": [0.1]}},
-     "train_hgb.space.learning_rat' is not a known option"),
-    (HgbParams, "train_hgb", {"space": {"random_state": [1]}},
-     "train_hgb.space.random_state' is set by the stage"),
-    (XgbParams, "train_xgb", {"space": {"learning_rate": LOG_RATE}},
-     "train_xgb.space.learning_rate' must be > 0, got -0.1"),
-    (XgbParams, "train_xgb", {"space": {"learning_rat": [0.1]}},
-     "train_xgb.space.learning_rat' is not a known option"),
-    (XgbParams, "train_xgb", {"space": {"n_jobs": [4]}},
-     "train_xgb.space.n_jobs' is set by the stage"),
-    (XgbParams, "train_xgb", {"space": {"subsample": {"min": 0.5, "max": 1.5}}},
-     "train_xgb.space.subsample' must be in \\(0, 1\\]"),
-    (XgbParams, "train_xgb", {"space": {"n_estimators": [10.5]}},
-     "train_xgb.space.n_estimators' must be an int >= 1"),
-    (XgbParams, "train_xgb", {"space": {"max_depth": ["deep"]}},
-     "train_xgb.space.max_depth' must be an int >= 0"),
-    (XgbParams, "train_xgb", {"max_features": 0}, "train_xgb.max_features' must be >= 1"),
-    (XgbParams, "train_xgb", {"validation_fraction": 1.0}, "train_xgb.validation_fraction'"),
-])
+@pytest.mark.parametrize(
+    "cls, section, raw, message",
+    [
+        (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
+        (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
+        (
+            HgbParams,
+            "train_hgb",
+            {"reduction": "pca"},
+            "train_hgb.reduction' must be one of svd, chi2",
+        ),
+        (HgbParams, "train_hgb", {"n_components": 0}, "train_hgb.n_components' must be >= 1"),
+        (
+            HgbParams,
+            "train_hgb",
+            {"space": {"learning_rate": LOG_RATE}},
+            "train_hgb.space.learning_rate' value -0.1 is invalid",
+        ),
+        (
+            HgbParams,
+            "train_hgb",
+            {"space": {"learning_rat": [0.1]}},
+            "train_hgb.space.learning_rat' is not a known option",
+        ),
+        (
+            HgbParams,
+            "train_hgb",
+            {"space": {"random_state": [1]}},
+            "train_hgb.space.random_state' is set by the stage",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"learning_rate": LOG_RATE}},
+            "train_xgb.space.learning_rate' must be > 0, got -0.1",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"learning_rat": [0.1]}},
+            "train_xgb.space.learning_rat' is not a known option",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"n_jobs": [4]}},
+            "train_xgb.space.n_jobs' is set by the stage",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"subsample": {"min": 0.5, "max": 1.5}}},
+            "train_xgb.space.subsample' must be in \\(0, 1\\]",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"n_estimators": [10.5]}},
+            "train_xgb.space.n_estimators' must be an int >= 1",
+        ),
+        (
+            XgbParams,
+            "train_xgb",
+            {"space": {"max_depth": ["deep"]}},
+            "train_xgb.space.max_depth' must be an int >= 0",
+        ),
+        (XgbParams, "train_xgb", {"max_features": 0}, "train_xgb.max_features' must be >= 1"),
+        (XgbParams, "train_xgb", {"validation_fraction": 1.0}, "train_xgb.validation_fraction'"),
+    ],
+)
 def test_impossible_params_are_refused_naming_them(cls, section, raw, message):
     with pytest.raises(InputError, match=message):
         parse_dataclass(cls, raw, section)
@@ -75,8 +119,9 @@ def separable_data():
 TINY_BUILDS = {
     "hgb-svd": lambda: build_hgb({"max_iter": 30}, HgbParams(n_components=5)),
     "hgb-chi2": lambda: build_hgb({"max_iter": 30}, HgbParams(reduction="chi2", n_components=5)),
-    "xgb": lambda: build_xgb({"n_estimators": 30, "max_depth": 2},
-                             XgbParams(max_features=10, n_jobs=1)),
+    "xgb": lambda: build_xgb(
+        {"n_estimators": 30, "max_depth": 2}, XgbParams(max_features=10, n_jobs=1)
+    ),
 }
 
 
@@ -104,9 +149,13 @@ def test_xgb_stops_early_and_is_deterministic(separable_data):
     labels = np.array(["a", "b", "c"])[y]  # the wrapper must not rely on 0..k-1 labels
 
     def fit():
-        return EarlyStoppingXGB({"n_estimators": 500, "learning_rate": 0.3},
-                                validation_fraction=0.2, early_stopping_rounds=5, random_state=3,
-                                n_jobs=1).fit(X, labels)
+        return EarlyStoppingXGB(
+            {"n_estimators": 500, "learning_rate": 0.3},
+            validation_fraction=0.2,
+            early_stopping_rounds=5,
+            random_state=3,
+            n_jobs=1,
+        ).fit(X, labels)
 
     first, second = fit(), fit()
     assert first.best_iteration_ < 100
@@ -123,19 +172,33 @@ def meli_features():
     raw = pd.read_csv(MELI_SAMPLE)
     titles = raw[MELI_COLUMNS["text_column"]].astype(str).to_numpy()
     y = pd.factorize(raw[MELI_COLUMNS["label_column"]], sort=True)[0]
-    t_train, t_test, y_train, y_test = train_test_split(titles, y, test_size=0.2, stratify=y,
-                                                        random_state=3)
+    t_train, t_test, y_train, y_test = train_test_split(
+        titles, y, test_size=0.2, stratify=y, random_state=3
+    )
     vectorizer = make_vectorizer(TokenizeParams()).fit(t_train.tolist())
-    return (vectorizer.transform(t_train.tolist()), y_train,
-            vectorizer.transform(t_test.tolist()), y_test)
+    return (
+        vectorizer.transform(t_train.tolist()),
+        y_train,
+        vectorizer.transform(t_test.tolist()),
+        y_test,
+    )
 
 
 REAL_BUILDS = {
-    "hgb": lambda: build_hgb({"learning_rate": 0.1, "max_leaf_nodes": 31, "n_iter_no_change": 30},
-                             HgbParams(reduction="svd", n_components=100)),
-    "xgb": lambda: build_xgb({"learning_rate": 0.3, "max_depth": 4, "n_estimators": 100,
-                              "colsample_bytree": 0.5, "max_bin": 32},
-                             XgbParams(max_features=2000, n_jobs=1)),
+    "hgb": lambda: build_hgb(
+        {"learning_rate": 0.1, "max_leaf_nodes": 31, "n_iter_no_change": 30},
+        HgbParams(reduction="svd", n_components=100),
+    ),
+    "xgb": lambda: build_xgb(
+        {
+            "learning_rate": 0.3,
+            "max_depth": 4,
+            "n_estimators": 100,
+            "colsample_bytree": 0.5,
+            "max_bin": 32,
+        },
+        XgbParams(max_features=2000, n_jobs=1),
+    ),
 }
 
 

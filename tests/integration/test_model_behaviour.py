@@ -1,4 +1,5 @@
 """Behaviour of a model trained on the real sample: known cases, invariances, robustness."""
+
 import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
@@ -10,8 +11,9 @@ from tests.support.models import train_sgd_model
 
 @pytest.fixture(scope="module")
 def trained(meli_frame_module):
-    train, held_out = train_test_split(meli_frame_module, test_size=0.2, random_state=3,
-                                       stratify=meli_frame_module["domain"])
+    train, held_out = train_test_split(
+        meli_frame_module, test_size=0.2, random_state=3, stratify=meli_frame_module["domain"]
+    )
     return train_sgd_model(train, seed=5), held_out
 
 
@@ -20,18 +22,22 @@ def meli_frame_module():
     import pandas as pd
 
     from tests.support.data import MELI_SAMPLE
+
     if not MELI_SAMPLE.is_file():
         pytest.skip(f"{MELI_SAMPLE} not present")
     raw = pd.read_csv(MELI_SAMPLE)
     return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
 
 
-@pytest.mark.parametrize("title, domain", [
-    ("Batom Líquido Matte Vermelho Longa Duração", "MLB-MAKEUP"),
-    ("Base Líquida Cobertura Alta Tom Médio 30ml", "MLB-MAKEUP"),
-    ("Sérum Facial Vitamina C 30ml La Roche Posay", "MLB-FACIAL_SKIN_CARE_PRODUCTS"),
-    ("Creme Antirrugas Facial Noturno Ácido Hialurônico", "MLB-FACIAL_SKIN_CARE_PRODUCTS"),
-])
+@pytest.mark.parametrize(
+    "title, domain",
+    [
+        ("Batom Líquido Matte Vermelho Longa Duração", "MLB-MAKEUP"),
+        ("Base Líquida Cobertura Alta Tom Médio 30ml", "MLB-MAKEUP"),
+        ("Sérum Facial Vitamina C 30ml La Roche Posay", "MLB-FACIAL_SKIN_CARE_PRODUCTS"),
+        ("Creme Antirrugas Facial Noturno Ácido Hialurônico", "MLB-FACIAL_SKIN_CARE_PRODUCTS"),
+    ],
+)
 def test_obvious_titles_get_their_domain(trained, title, domain):
     model, _ = trained
     assert predict_labels(model, [title])[0] == domain

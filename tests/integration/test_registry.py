@@ -1,5 +1,6 @@
 """A sixth family is one module plus one registry line: training, evaluate, select and loading
 pick it up from the registry with no other code change."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,13 @@ from click.testing import CliRunner
 
 from domain_classifier.families import registry
 
-TOY_MODULE = '''
+TOY_MODULE = """
 import dataclasses
 
 from sklearn.naive_bayes import ComplementNB
 
-from domain_classifier.families.classical import TFIDF_FEATURES, SklearnTitleModel, classical_trainer
+from domain_classifier.families.classical import (TFIDF_FEATURES, SklearnTitleModel,
+                                                  classical_trainer)
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import CrossValidatedParams
 
@@ -30,7 +32,7 @@ def build(values, params):
 
 
 FAMILY = Family("toy", ToyParams, classical_trainer(build), SklearnTitleModel, TFIDF_FEATURES)
-'''
+"""
 
 
 @pytest.fixture
@@ -48,39 +50,86 @@ def invoke(command, args):
     return result.output
 
 
-def test_a_toy_family_trains_evaluates_and_becomes_champion(toy_registered, small_catalogue,
-                                                             tmp_path):
-    from stages import evaluate, select, tokenize
+def test_a_toy_family_trains_evaluates_and_becomes_champion(
+    toy_registered, small_catalogue, tmp_path
+):
     from domain_classifier.training import training_command
+    from stages import evaluate, select, tokenize
 
     split = tmp_path / "split"
     split.mkdir()
     shuffled = small_catalogue.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    for name, part in zip(("train", "val", "test"), (shuffled[:60], shuffled[60:75],
-                                                     shuffled[75:])):
+    for name, part in zip(
+        ("train", "val", "test"), (shuffled[:60], shuffled[60:75], shuffled[75:])
+    ):
         part.to_parquet(split / f"{name}.parquet")
     params = tmp_path / "params.yaml"
-    params.write_text(json.dumps({
-        "tokenize": {"min_df": 1}, "evaluate": {"families": ["toy"]},
-        "train_toy": {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2},
-        "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"}}))
+    params.write_text(
+        json.dumps(
+            {
+                "tokenize": {"min_df": 1},
+                "evaluate": {"families": ["toy"]},
+                "train_toy": {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2},
+                "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            }
+        )
+    )
     features, models = tmp_path / "features", tmp_path / "models"
-    invoke(tokenize.main, ["--params", str(params), "--split-dir", str(split),
-                           "--out-dir", str(features)])
-    invoke(training_command(registry.get("toy")), [
-        "--params", str(params), "--features", str(features), "--out", str(models / "toy"),
-        "--metrics", str(tmp_path / "toy.json"), "--trials", str(tmp_path / "toy.csv"),
-        "--split-dir", str(split)])
-    invoke(evaluate.main, ["--params", str(params), "--split-dir", str(split), "--models-dir",
-                           str(models), "--metrics", str(tmp_path / "evaluate.json"),
-                           "--plots-dir", str(tmp_path / "plots")])
-    invoke(select.main, ["--params", str(params), "--evaluation", str(tmp_path / "evaluate.json"),
-                         "--models-dir", str(models), "--metrics", str(tmp_path / "champ.json")])
+    invoke(
+        tokenize.main,
+        ["--params", str(params), "--split-dir", str(split), "--out-dir", str(features)],
+    )
+    invoke(
+        training_command(registry.get("toy")),
+        [
+            "--params",
+            str(params),
+            "--features",
+            str(features),
+            "--out",
+            str(models / "toy"),
+            "--metrics",
+            str(tmp_path / "toy.json"),
+            "--trials",
+            str(tmp_path / "toy.csv"),
+            "--split-dir",
+            str(split),
+        ],
+    )
+    invoke(
+        evaluate.main,
+        [
+            "--params",
+            str(params),
+            "--split-dir",
+            str(split),
+            "--models-dir",
+            str(models),
+            "--metrics",
+            str(tmp_path / "evaluate.json"),
+            "--plots-dir",
+            str(tmp_path / "plots"),
+        ],
+    )
+    invoke(
+        select.main,
+        [
+            "--params",
+            str(params),
+            "--evaluation",
+            str(tmp_path / "evaluate.json"),
+            "--models-dir",
+            str(models),
+            "--metrics",
+            str(tmp_path / "champ.json"),
+        ],
+    )
     assert json.loads((tmp_path / "champ.json").read_text())["family"] == "toy"
     champion = registry.load_model(models / "champion")
     assert champion.family == "toy"
-    assert champion.predict_proba(["Shampoo Anticaspa 300ml"]).argmax() == \
-        champion.labels.index("MLB-SHAMPOOS")
+    assert champion.predict_proba(["Shampoo Anticaspa 300ml"]).argmax() == champion.labels.index(
+        "MLB-SHAMPOOS"
+    )
 
 
 def test_an_unknown_family_is_refused_by_name():

@@ -2,6 +2,7 @@
 
 No pipeline run: the committed metrics, params and plot files are diffed as they are.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,28 +17,38 @@ import yaml
 from click.testing import CliRunner
 from dvc.utils.serialize import modify_json, modify_yaml
 
-from domain_classifier.tools import review
-from tests.support.browser import needs_chromium, render_page
-from tests.support.review import expected_charts, table_row
 from domain_classifier.errors import InputError
+from domain_classifier.tools import review
 from domain_classifier.tools.offline_plots import offline_html, plot_specs
+from tests.support.browser import needs_chromium, render_page
 from tests.support.data import ROOT
+from tests.support.review import expected_charts, table_row
 
 # DVC's own use of its trie library, many times per call; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")
-TINY = {"data": {"values": [{"x": 1, "y": 2}, {"x": 2, "y": 3}]}, "mark": "line",
-        "encoding": {"x": {"field": "x", "type": "quantitative"},
-                     "y": {"field": "y", "type": "quantitative"}}}
-CDN = ["https://cdn.jsdelivr.net/npm/vega@5", "https://cdn.jsdelivr.net/npm/vega-lite@5",
-       "https://cdn.jsdelivr.net/npm/vega-embed@6"]
+TINY = {
+    "data": {"values": [{"x": 1, "y": 2}, {"x": 2, "y": 3}]},
+    "mark": "line",
+    "encoding": {
+        "x": {"field": "x", "type": "quantitative"},
+        "y": {"field": "y", "type": "quantitative"},
+    },
+}
+CDN = [
+    "https://cdn.jsdelivr.net/npm/vega@5",
+    "https://cdn.jsdelivr.net/npm/vega-lite@5",
+    "https://cdn.jsdelivr.net/npm/vega-embed@6",
+]
 
 
 def git(project: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-                           *args], cwd=project, check=True, capture_output=True,
-                          text=True).stdout
-
-
+    return subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +92,6 @@ def test_no_diff_against_the_current_commit(committed):
     assert len(plot_specs("HEAD", committed)) == expected_charts(committed)
 
 
-
-
 def test_report_shows_the_changed_param_and_metric(report, experiment, committed):
     text = report.markdown.read_text()
     trials = yaml.safe_load((committed / "params.yaml").read_text())["train_sgd"]["max_trials"]
@@ -92,9 +101,11 @@ def test_report_shows_the_changed_param_and_metric(report, experiment, committed
     assert float(old) == pytest.approx(before["macro_f1"], abs=1e-5)
     assert float(new) == 0.5 and float(change) == pytest.approx(0.5 - float(old), abs=1e-5)
     champion = json.loads((experiment / "metrics/champion.json").read_text())
-    assert (f"**Champion: `{champion['family']}`**: validation macro-F1 "
-            f"{champion['val_macro_f1']:.4f}, test macro-F1 {champion['test_macro_f1']:.4f}, "
-            f"test accuracy {champion['test_accuracy']:.4f}") in text
+    assert (
+        f"**Champion: `{champion['family']}`**: validation macro-F1 "
+        f"{champion['val_macro_f1']:.4f}, test macro-F1 {champion['test_macro_f1']:.4f}, "
+        f"test accuracy {champion['test_accuracy']:.4f}"
+    ) in text
 
 
 def test_report_images_exist_and_are_pngs(report, experiment):
@@ -103,8 +114,9 @@ def test_report_images_exist_and_are_pngs(report, experiment):
     for link in links:
         image = report.markdown.parent / link
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", link
-    assert f"`{Path(report.html).relative_to(experiment).as_posix()}`" in \
-        report.markdown.read_text()
+    assert (
+        f"`{Path(report.html).relative_to(experiment).as_posix()}`" in report.markdown.read_text()
+    )
 
 
 @needs_chromium
@@ -121,10 +133,13 @@ def test_chromium_check_sees_a_cdn_page_fail(tmp_path):
     assert render_page(offline).charts == 1
     # The same chart with the libraries from a CDN, as `dvc plots show` writes it.
     online = tmp_path / "online.html"
-    online.write_text("<!DOCTYPE html><html><head>"
-                      + "".join(f'<script src="{url}"></script>' for url in CDN)
-                      + '</head><body><div id="c"></div><script>vegaEmbed("#c", '
-                      + json.dumps(TINY) + ")</script></body></html>")
+    online.write_text(
+        "<!DOCTYPE html><html><head>"
+        + "".join(f'<script src="{url}"></script>' for url in CDN)
+        + '</head><body><div id="c"></div><script>vegaEmbed("#c", '
+        + json.dumps(TINY)
+        + ")</script></body></html>"
+    )
     rendered = render_page(online)
     assert rendered.charts == 0
     assert rendered.requests == sorted(CDN)
@@ -149,8 +164,11 @@ def test_report_must_be_markdown_and_spare_other_folders(committed):
 
 def test_markdown_says_when_nothing_changed_and_folds_other_confusions():
     champion = {"family": "rnn", "val_macro_f1": 0.9, "test_macro_f1": 0.8, "test_accuracy": 0.7}
-    images = [("Per-domain F1", "r/1.png"), ("plots/confusion/rnn_val.csv", "r/2.png"),
-              ("Confusion normalised, lstm test", "r/3.png")]
+    images = [
+        ("Per-domain F1", "r/1.png"),
+        ("plots/confusion/rnn_val.csv", "r/2.png"),
+        ("Confusion normalised, lstm test", "r/3.png"),
+    ]
     text = review.report_markdown("main", champion, "", "", images, "r/plots.html")
     assert "_No metrics changed._" in text and "_No params changed._" in text
     shown, folded = text.split("<details>")
@@ -160,8 +178,10 @@ def test_markdown_says_when_nothing_changed_and_folds_other_confusions():
 def test_long_metrics_table_keeps_the_deciding_rows_in_view():
     champion = {"family": "sgd", "val_macro_f1": 0.9, "test_macro_f1": 0.8, "test_accuracy": 0.7}
     rows = [f"| metrics/monitor.json | checks.c{i}.value | 0.1 | 0.2 | 0.1 |" for i in range(40)]
-    rows += ["| metrics/evaluate.json | lstm.val.macro_f1 | 0.8 | 0.9 | 0.1 |",
-             "| metrics/champion.json | family | sgd | lstm | - |"]
+    rows += [
+        "| metrics/evaluate.json | lstm.val.macro_f1 | 0.8 | 0.9 | 0.1 |",
+        "| metrics/champion.json | family | sgd | lstm | - |",
+    ]
     table = "\n".join(["| Path | Metric | main | workspace | Change |", "|--|--|--|--|--|", *rows])
     text = review.report_markdown("main", champion, table, "", [], "r/plots.html")
     in_view, fold = text.split("<details><summary>All 42 changed metrics</summary>")
@@ -170,6 +190,10 @@ def test_long_metrics_table_keeps_the_deciding_rows_in_view():
 
 
 def test_cli_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "domain_classifier.tools.review", "--help"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "domain_classifier.tools.review", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "--rev" in done.stdout

@@ -1,4 +1,5 @@
 """MLflow mirror, code level: params checks, unreachable stores, the raw-title model, aliases."""
+
 from __future__ import annotations
 
 import logging
@@ -25,15 +26,22 @@ def no_inherited_uri(monkeypatch):
 
 def params_file(tmp_path, **mlflow) -> str:
     path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump({"mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/m.db",
-                                               **mlflow}}))
+    path.write_text(
+        yaml.safe_dump({"mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/m.db", **mlflow}})
+    )
     return str(path)
 
 
-@pytest.mark.parametrize("key,value", [("registered_model", "team/model"),
-                                       ("registered_model", "champion@v2"),
-                                       ("registered_model", ""),
-                                       ("experiment", ""), ("experiment", "bad\nname")])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("registered_model", "team/model"),
+        ("registered_model", "champion@v2"),
+        ("registered_model", ""),
+        ("experiment", ""),
+        ("experiment", "bad\nname"),
+    ],
+)
 def test_invalid_names_are_refused_naming_the_param(key, value):
     with pytest.raises(InputError, match=rf"^param 'mlflow\.{key}' must be"):
         parse_dataclass(MlflowParams, {key: value}, "mlflow")
@@ -49,9 +57,13 @@ def test_unreachable_store_warns_once_or_fails_fast_when_required(tmp_path, capl
     with caplog.at_level(logging.WARNING, logger="domain_classifier.tracking.mlflow_store"):
         assert connect(params_file(tmp_path, tracking_uri=uri)) is None
     assert [r.getMessage() for r in caplog.records if uri in r.getMessage()] == [
-        caplog.records[-1].getMessage()]
-    with pytest.raises(InputError, match=rf"MLflow tracking store {uri} unreachable and "
-                                         r"param 'mlflow.required' is true"):
+        caplog.records[-1].getMessage()
+    ]
+    with pytest.raises(
+        InputError,
+        match=rf"MLflow tracking store {uri} unreachable and "
+        r"param 'mlflow.required' is true",
+    ):
         connect(params_file(tmp_path, tracking_uri=uri, required=True))
 
 
@@ -65,8 +77,7 @@ def test_logged_model_takes_raw_titles_as_frame_series_or_list(saved_sgd_dir, tm
         uri = log_title_model(saved_sgd_dir)
     expected = predict_labels(load_model(saved_sgd_dir), TITLES).tolist()
     served = mlflow.pyfunc.load_model(uri)
-    for batch in (pd.DataFrame({"title": TITLES, "item_id": [1, 2, 3]}),
-                  pd.Series(TITLES), TITLES):
+    for batch in (pd.DataFrame({"title": TITLES, "item_id": [1, 2, 3]}), pd.Series(TITLES), TITLES):
         out = served.predict(batch)
         assert out["domain"].tolist() == expected
         assert out["probability"].between(0, 1).all()
@@ -92,8 +103,10 @@ def test_champion_alias_moves_and_the_replaced_version_keeps_previous(saved_sgd_
     assert client.get_model_version_by_alias("dc-test", "champion").version == versions[1]
     assert client.get_model_version_by_alias("dc-test", "previous").version == versions[0]
     model = load_registered("models:/dc-test@champion", params_file(tmp_path))
-    assert predict_labels(model, TITLES).tolist() == predict_labels(
-        load_model(saved_sgd_dir), TITLES).tolist()
+    assert (
+        predict_labels(model, TITLES).tolist()
+        == predict_labels(load_model(saved_sgd_dir), TITLES).tolist()
+    )
 
 
 def test_loading_an_unknown_registered_model_is_one_clear_error(tmp_path):
@@ -120,13 +133,28 @@ def test_a_stage_refuses_an_invalid_model_name_in_one_line(tmp_path):
     from tests.support.data import ROOT
 
     path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump({"evaluate": {"families": ["sgd"]},
-                                    "mlflow": {"registered_model": "team/classifier"}}))
-    done = subprocess.run([sys.executable, "-m", "stages.select", "--params", str(path),
-                           "--metrics", str(tmp_path / "champion.json")], cwd=ROOT,
-                          capture_output=True, text=True)
+    path.write_text(
+        yaml.safe_dump(
+            {"evaluate": {"families": ["sgd"]}, "mlflow": {"registered_model": "team/classifier"}}
+        )
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stages.select",
+            "--params",
+            str(path),
+            "--metrics",
+            str(tmp_path / "champion.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "Error: param 'mlflow.registered_model' must be letters, digits, '_', '.' or '-' "
-        "(it goes into models:/<name>@champion), got 'team/classifier'"]
+        "(it goes into models:/<name>@champion), got 'team/classifier'"
+    ]
     assert not (tmp_path / "champion.json").exists()

@@ -1,4 +1,5 @@
 """Open a local HTML page in headless Chromium: the charts it drew, the URLs it tried to fetch."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,13 @@ from pathlib import Path
 import pytest
 
 # The flags the project asks for; each run adds a fresh --user-data-dir, so no state leaks in.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--no-first-run")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+)
 # Nothing may leave the machine even if the page asks: every host name (the proxy's too)
 # resolves to nothing, and the proxy keeps IP-literal URLs from connecting directly. The net
 # log still records each attempt. (Chromium's IPv6 probe connect()s a UDP socket, which sends
@@ -26,8 +32,8 @@ BROWSER_INITIATOR = "not an origin"
 
 @dataclass(frozen=True)
 class PageRender:
-    charts: int                # <svg>/<canvas class="marks"> elements, one per chart Vega drew
-    requests: list[str]        # network URLs the page asked for; local files never appear here
+    charts: int  # <svg>/<canvas class="marks"> elements, one per chart Vega drew
+    requests: list[str]  # network URLs the page asked for; local files never appear here
     browser_requests: list[str]  # Chromium's own attempts, blocked by CONFINE; for diagnosis
 
 
@@ -43,9 +49,16 @@ def render_page(html: Path | str, budget_ms: int = 30_000, timeout_s: float = 30
         raise FileNotFoundError("chromium not found (Debian: apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="chromium-") as tmp:
         netlog = Path(tmp) / "netlog.json"
-        command = [browser, *FLAGS, *CONFINE, f"--user-data-dir={tmp}/profile",
-                   f"--log-net-log={netlog}", f"--virtual-time-budget={budget_ms}",
-                   "--dump-dom", Path(html).resolve().as_uri()]
+        command = [
+            browser,
+            *FLAGS,
+            *CONFINE,
+            f"--user-data-dir={tmp}/profile",
+            f"--log-net-log={netlog}",
+            f"--virtual-time-budget={budget_ms}",
+            "--dump-dom",
+            Path(html).resolve().as_uri(),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
         if done.returncode != 0:
             raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
@@ -85,4 +98,6 @@ def count_charts(dom: str) -> int:
 
 
 # Tests that open a page in Chromium skip with this reason on a machine without it.
-needs_chromium = pytest.mark.skipif(chromium() is None, reason="chromium not installed (make browser)")
+needs_chromium = pytest.mark.skipif(
+    chromium() is None, reason="chromium not installed (make browser)"
+)

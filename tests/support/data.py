@@ -1,4 +1,5 @@
 """Where the real catalogues are: read in place by their path relative to the project."""
+
 from __future__ import annotations
 
 from pathlib import Path

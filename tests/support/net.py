@@ -1,4 +1,5 @@
 """A free loopback port for servers the tests start."""
+
 from __future__ import annotations
 
 import socket

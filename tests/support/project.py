@@ -3,6 +3,7 @@
 Session-scoped, so the pipeline runs once; test files run in name order and each states
 the state it needs rather than relying on what an earlier file left behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dvc.utils.serialize import modify_yaml
 
 from domain_classifier.families import registry
@@ -27,8 +27,12 @@ SKIP_DIRS = ("data/", "models/", "metrics/", "plots/")
 FAMILIES = registry.names()
 
 
-def run(cmd: list[str], cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def run(cmd: list[str], cwd: Path, **env_vars: str) -> str:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        **env_vars,
+    }
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
@@ -62,9 +66,15 @@ def project(tmp_path_factory) -> Path:
     return target
 
 
+FIRST_LOCK = "first_repro.dvc.lock"
+
+
 @pytest.fixture(scope="session")
 def first_repro(project) -> str:
-    return run(["dvc", "repro"], project)
+    """The first `dvc repro`; its dvc.lock is kept beside the project (later tests move on)."""
+    output = run(["dvc", "repro"], project)
+    shutil.copy(project / "dvc.lock", project.parent / FIRST_LOCK)
+    return output
 
 
 def read_json(path: Path):

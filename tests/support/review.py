@@ -1,4 +1,5 @@
 """What the review report and dvc.yaml are expected to show, read the way a reviewer reads them."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Array and archive files: equal content gives equal bytes, whatever the time of writing."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ from domain_classifier.data.archives import load_sparse, restamp_zip, save_array
 
 
 def test_sparse_files_written_apart_in_time_are_identical(tmp_path):
-    matrix = scipy.sparse.random(50, 30, density=0.1, format="csr", random_state=1,
-                                 dtype=np.float32)
+    matrix = scipy.sparse.random(
+        50, 30, density=0.1, format="csr", random_state=1, dtype=np.float32
+    )
     save_sparse(matrix, tmp_path / "a.npz")
     time.sleep(2.1)  # zip timestamps have a two-second resolution
     save_sparse(matrix, tmp_path / "b.npz")

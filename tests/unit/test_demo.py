@@ -195,7 +195,9 @@ def test_siblings_share_brands_and_lines(catalogue_20k):
     """The same line must be sold under several sibling domains, or nothing is confusable."""
     _, _, df = catalogue_20k
     hialuronico = df[df.title.map(_norm).str.contains("hidra hialur")]
-    assert {"MLB-SHAMPOOS", "MLB-HAIR_CONDITIONERS", "MLB-HAIR_TREATMENTS"} <= set(hialuronico.domain)
+    assert {"MLB-SHAMPOOS", "MLB-HAIR_CONDITIONERS", "MLB-HAIR_TREATMENTS"} <= set(
+        hialuronico.domain
+    )
     iphone = df[df.title.str.contains("iphone 13", case=False)]
     assert {"MLB-CELLPHONES", "MLB-CELLPHONE_COVERS", "MLB-SCREEN_PROTECTORS"} <= set(iphone.domain)
 

@@ -3,11 +3,17 @@ import pytest
 
 from domain_classifier.errors import InputError
 from domain_classifier.features import files
-from domain_classifier.features.tokenize import (OOV_ID, PAD_ID, TFIDF_BLOCKS, TokenizeParams,
-                                                 build_vocabulary,
-                                        encode_sequences, make_vectorizer)
-from domain_classifier.params import parse_dataclass
 from domain_classifier.features.text import normalize_title
+from domain_classifier.features.tokenize import (
+    OOV_ID,
+    PAD_ID,
+    TFIDF_BLOCKS,
+    TokenizeParams,
+    build_vocabulary,
+    encode_sequences,
+    make_vectorizer,
+)
+from domain_classifier.params import parse_dataclass
 
 
 def test_normalisation_folds_case_accents_and_spaces():
@@ -25,8 +31,12 @@ def test_vocabulary_is_frequency_ranked_and_stable():
 
 def test_sequences_are_padded_truncated_and_mark_unknown_tokens():
     params = TokenizeParams(sequence_length=3)
-    seqs = encode_sequences(["Shampoo Óleo", "x y z w", "shampoo nunca"], ["shampoo", "oleo"],
-                            params.text, params.sequence_length)
+    seqs = encode_sequences(
+        ["Shampoo Óleo", "x y z w", "shampoo nunca"],
+        ["shampoo", "oleo"],
+        params.text,
+        params.sequence_length,
+    )
     assert seqs.shape == (3, 3) and seqs.dtype == np.int32
     assert seqs[0].tolist() == [2, 3, PAD_ID]
     assert seqs[1].tolist() == [OOV_ID] * 3
@@ -39,27 +49,42 @@ def test_vectorizer_is_fitted_on_given_titles_only():
     names = set(vectorizer.get_feature_names_out())
     assert "word__shampoo" in names and "word__liquidificador" not in names
     unseen = vectorizer.transform(["liquidificador"])
-    assert unseen[:, [i for i, n in enumerate(vectorizer.get_feature_names_out())
-                      if n.startswith("word__")]].nnz == 0
+    assert (
+        unseen[
+            :,
+            [i for i, n in enumerate(vectorizer.get_feature_names_out()) if n.startswith("word__")],
+        ].nnz
+        == 0
+    )
 
 
-@pytest.mark.parametrize("raw, param", [
-    ({"unicode_form": "NFX"}, "tokenize.unicode_form"),
-    ({"char_ngram_range": [5, 2]}, "tokenize.char_ngram_range"),
-    ({"vocab_size": 2}, "tokenize.vocab_size"),
-])
+@pytest.mark.parametrize(
+    "raw, param",
+    [
+        ({"unicode_form": "NFX"}, "tokenize.unicode_form"),
+        ({"char_ngram_range": [5, 2]}, "tokenize.char_ngram_range"),
+        ({"vocab_size": 2}, "tokenize.vocab_size"),
+    ],
+)
 def test_bad_tokenize_params_are_named(raw, param):
     with pytest.raises(InputError, match=param):
         parse_dataclass(TokenizeParams, raw, "tokenize")
 
 
 def test_blocks_saved_apart_stack_back_to_the_whole(tmp_path):
-    titles = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15", "Liquidificador Turbo", "Shampoo Óleo"]
+    titles = [
+        "Shampoo Anticaspa 400ml",
+        "Capinha iPhone 15",
+        "Liquidificador Turbo",
+        "Shampoo Óleo",
+    ]
     vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(titles)
     for block in TFIDF_BLOCKS:
         part = vectorizer.only(block)
         (tmp_path / files.tfidf_set(block)).mkdir()
-        files.write_tfidf(tmp_path / files.tfidf_set(block), part, {"train": part.transform(titles)})
+        files.write_tfidf(
+            tmp_path / files.tfidf_set(block), part, {"train": part.transform(titles)}
+        )
     whole = vectorizer.transform(titles)
     stacked = files.read_tfidf(tmp_path, TFIDF_BLOCKS, "train")
     assert (whole != stacked).nnz == 0 and whole.shape == stacked.shape

@@ -1,7 +1,7 @@
 import pytest
 
-from domain_classifier.errors import InputError
 from domain_classifier.data.ingest import DataParams, ingest
+from domain_classifier.errors import InputError
 from tests.support.data import MELI_COLUMNS, MELI_SAMPLE, needs_meli
 
 
@@ -27,16 +27,19 @@ def test_reads_the_real_sample_by_column_params():
     assert frame["domain"].nunique() == 3
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "file not found"),
-    (b"", "file is empty"),
-    (b"title,domain\n", "table has no rows"),
-    (b"name,domain\nx,a\ny,b\n", "no column 'title'"),
-    (b"title,domain\n\xff\xfe bad,a\nok,b\n", "not valid UTF-8"),
-    (b"title,domain\nfoo,a\n  ,b\nbar,b\n", "1 null or blank titles .data rows 2."),
-    (b"title,domain\nfoo,a\nbar,\n", "null or blank labels"),
-    (b"title,domain\nfoo,a\nbar,a\n", "single domain 'a'"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "file not found"),
+        (b"", "file is empty"),
+        (b"title,domain\n", "table has no rows"),
+        (b"name,domain\nx,a\ny,b\n", "no column 'title'"),
+        (b"title,domain\n\xff\xfe bad,a\nok,b\n", "not valid UTF-8"),
+        (b"title,domain\nfoo,a\n  ,b\nbar,b\n", "1 null or blank titles .data rows 2."),
+        (b"title,domain\nfoo,a\nbar,\n", "null or blank labels"),
+        (b"title,domain\nfoo,a\nbar,a\n", "single domain 'a'"),
+    ],
+)
 def test_bad_input_gets_one_clear_error_naming_the_file(tmp_path, content, message):
     path = tmp_path / "items.csv"
     if content is not None:

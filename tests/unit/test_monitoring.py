@@ -3,6 +3,7 @@
 The reference is a quick SGD model trained on a 20k-row demo catalogue; batches come from
 the demo generator, scored by the real predict code.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,15 +17,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from domain_classifier.monitoring import statistics as drift
+from domain_classifier.data.split import SplitParams, split_catalogue
+from domain_classifier.data.tables import write_json
 from domain_classifier.demo.generator import generate_batch, generate_catalogue
 from domain_classifier.errors import InputError
 from domain_classifier.evaluation.metrics import summary_metrics
+from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary
-from domain_classifier.families.registry import load_model
 from domain_classifier.model_store import predict_labels, save_model
-from tests.support.models import train_sgd_model
+from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.batch import summarize_batch
 from domain_classifier.monitoring.checks import compare, run_monitor
 from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
@@ -32,8 +34,7 @@ from domain_classifier.monitoring.reference import build_reference
 from domain_classifier.monitoring.report import metrics, render_report
 from domain_classifier.params import parse_dataclass
 from domain_classifier.serving.predict import PredictParams, predict_file
-from domain_classifier.data.split import SplitParams, split_catalogue
-from domain_classifier.data.tables import write_json
+from tests.support.models import train_sgd_model
 
 BATCH_ROWS = 4000
 # Smaller samples keep 20+ monitored batches fast; the thresholds are the defaults.
@@ -55,20 +56,28 @@ def project(tmp_path_factory):
     model = load_model(root / "champion")
     features = root / "features" / files.SEQUENCES
     features.mkdir(parents=True)
-    files.write_sequences(features, build_vocabulary(train["title"], tokenize), tokenize.text,
-                          tokenize.sequence_length, {})
+    files.write_sequences(
+        features,
+        build_vocabulary(train["title"], tokenize),
+        tokenize.text,
+        tokenize.sequence_length,
+        {},
+    )
     test = splits["test"]
     test_f1 = summary_metrics(test["domain"], predict_labels(model, test["title"].tolist()))
     write_json({"family": "sgd", "test_macro_f1": test_f1["macro_f1"]}, root / "champion.json")
-    paths = ReferencePaths(str(root / "split"), str(features / "vocabulary.json"),
-                           str(root / "champion.json"))
+    paths = ReferencePaths(
+        str(root / "split"), str(features / "vocabulary.json"), str(root / "champion.json")
+    )
     reference = build_reference(model, paths, tokenize.normalizer, PARAMS)
-    return SimpleNamespace(root=root, model=model, paths=paths, normalizer=tokenize.normalizer,
-                           reference=reference)
+    return SimpleNamespace(
+        root=root, model=model, paths=paths, normalizer=tokenize.normalizer, reference=reference
+    )
 
 
-def scored_batch(project, seed: int, shift: str = "none", rows: int = BATCH_ROWS,
-                 with_labels: bool = True) -> Path:
+def scored_batch(
+    project, seed: int, shift: str = "none", rows: int = BATCH_ROWS, with_labels: bool = True
+) -> Path:
     labelled = "labelled" if with_labels else "unlabelled"
     raw = project.root / f"batch_{shift}_{seed}_{rows}_{labelled}.parquet"
     scored = raw.with_name(f"scored_{raw.name}")
@@ -84,9 +93,16 @@ def monitor(project, path: Path, params: MonitorParams = PARAMS):
 
 
 def reference_args(project) -> list[str]:
-    return ["--model", str(project.root / "champion"), "--split-dir", project.paths.split_dir,
-            "--features", str(project.root / "features"),
-            "--champion-metrics", project.paths.champion_metrics]
+    return [
+        "--model",
+        str(project.root / "champion"),
+        "--split-dir",
+        project.paths.split_dir,
+        "--features",
+        str(project.root / "features"),
+        "--champion-metrics",
+        project.paths.champion_metrics,
+    ]
 
 
 def flagged(result) -> set[str]:
@@ -106,7 +122,7 @@ def test_new_brands_is_data_drift_in_the_vocabulary(project):
     assert any(r.startswith("data drift (unseen_token_share)") for r in result.reasons)
     # The invented brands are among the unknown tokens the report lists.
     report = render_report(result)
-    listed = report[report.index("Most frequent tokens"):report.index("## Output drift")]
+    listed = report[report.index("Most frequent tokens") : report.index("## Output drift")]
     brands = {"olluma", "zelthar", "tarvik", "pyxon", "velmora", "kastrel", "quorra", "lumexa"}
     assert len({line.split(" | ")[0].strip("| ") for line in listed.splitlines()} & brands) >= 3
 
@@ -126,8 +142,10 @@ def test_unseen_domain_is_reported_as_new_domains_in_the_labels(project):
     unseen = next(c for c in result.checks if c.name == "unseen_label_share")
     assert 0.25 < unseen.value < 0.35  # the generator makes 30% pet supplies
     assert all(d not in project.model.labels for d in unseen.details["domains"])
-    assert any(r.startswith("concept drift (unseen_label_share)") and "never saw" in r
-               for r in result.reasons)
+    assert any(
+        r.startswith("concept drift (unseen_label_share)") and "never saw" in r
+        for r in result.reasons
+    )
 
 
 def test_unseen_domain_without_labels_is_still_caught(project):
@@ -149,8 +167,10 @@ def test_a_real_drop_in_quality_is_concept_drift(project):
     """Swap two sibling domains' labels: same titles, but the title-domain relation changed."""
     path = scored_batch(project, 5)
     frame = pd.read_parquet(path)
-    swap = {"MLB-HAIR_CONDITIONERS": "MLB-HAIR_TREATMENTS",
-            "MLB-HAIR_TREATMENTS": "MLB-HAIR_CONDITIONERS"}
+    swap = {
+        "MLB-HAIR_CONDITIONERS": "MLB-HAIR_TREATMENTS",
+        "MLB-HAIR_TREATMENTS": "MLB-HAIR_CONDITIONERS",
+    }
     frame["domain"] = frame["domain"].replace(swap)
     frame.to_parquet(changed := path.with_name("relabelled.parquet"))
     result = monitor(project, changed)
@@ -189,13 +209,18 @@ def test_metrics_are_deterministic_and_name_every_check(project):
     assert first == chunked  # chunking changes neither the sample nor any figure
     assert first["retrain_recommended"] is True and first["drift"]["data"] is True
     assert {kind: set(checks) for kind, checks in first["checks"].items()} == {
-        "data": {"title_length_psi", "unseen_token_share", "token_js_distance",
-                 "char_ngram_js_distance", "classifier_auc"},
+        "data": {
+            "title_length_psi",
+            "unseen_token_share",
+            "token_js_distance",
+            "char_ngram_js_distance",
+            "classifier_auc",
+        },
         "output": {"predicted_domain_psi", "predicted_domain_js", "low_confidence_share"},
-        "concept": {"unseen_label_share", "macro_f1_change", "domain_f1_drops"}}
+        "concept": {"unseen_label_share", "macro_f1_change", "domain_f1_drops"},
+    }
     assert first["checks"]["data"]["unseen_token_share"]["drift"] is True
-    assert all(reason.split(" ")[0] in ("data", "output", "concept")
-               for reason in first["reasons"])
+    assert all(reason.split(" ")[0] in ("data", "output", "concept") for reason in first["reasons"])
     json.dumps(first, allow_nan=False)
 
 
@@ -210,13 +235,24 @@ def test_report_is_self_contained_markdown(project):
 def test_stage_writes_metrics_and_report(project, tmp_path):
     from stages.monitor import main
 
-    params = {"monitor": {"sample_size": 1000, "bootstrap_samples": 200},
-              "predict": {"input": "unused.parquet",
-                          "output": str(scored_batch(project, 3, "unseen_domain"))},
-              "tokenize": {"word_max_features": 5000, "char_max_features": 8000}}
+    params = {
+        "monitor": {"sample_size": 1000, "bootstrap_samples": 200},
+        "predict": {
+            "input": "unused.parquet",
+            "output": str(scored_batch(project, 3, "unseen_domain")),
+        },
+        "tokenize": {"word_max_features": 5000, "char_max_features": 8000},
+    }
     (params_file := tmp_path / "params.yaml").write_text(json.dumps(params))
-    args = ["--params", str(params_file), *reference_args(project),
-            "--metrics", str(tmp_path / "m.json"), "--report", str(tmp_path / "r.md")]
+    args = [
+        "--params",
+        str(params_file),
+        *reference_args(project),
+        "--metrics",
+        str(tmp_path / "m.json"),
+        "--report",
+        str(tmp_path / "r.md"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "retrain recommended" in result.output and "concept drift" in result.output
@@ -234,16 +270,28 @@ def test_stage_turns_bad_input_into_one_line(project, tmp_path):
 
     path = tmp_path / "scored.parquet"
     pd.read_parquet(scored_batch(project, 5)).drop(columns="title").to_parquet(path)
-    params = {"monitor": {}, "predict": {"input": "in.parquet", "output": str(path)},
-              "tokenize": {}}
+    params = {
+        "monitor": {},
+        "predict": {"input": "in.parquet", "output": str(path)},
+        "tokenize": {},
+    }
     (params_file := tmp_path / "params.yaml").write_text(json.dumps(params))
-    result = CliRunner().invoke(main, ["--params", str(params_file), *reference_args(project),
-                                       "--metrics", str(tmp_path / "m.json")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--params",
+            str(params_file),
+            *reference_args(project),
+            "--metrics",
+            str(tmp_path / "m.json"),
+        ],
+    )
     assert result.exit_code == 1 and not (tmp_path / "m.json").exists()
     assert result.output.strip().splitlines() == [
         f"Error: {path}: no column 'title' (columns: item_id, domain, language, "
         "predicted_domain, probability, top1_domain, top1_probability, top2_domain, "
-        "top2_probability, top3_domain, top3_probability)"]
+        "top2_probability, top3_domain, top3_probability)"
+    ]
 
 
 def test_batch_without_title_column_is_named(project, tmp_path):
@@ -316,13 +364,16 @@ def test_missing_reference_files_are_named(project, tmp_path):
         run_monitor(scored_batch(project, 5), project.model, paths, project.normalizer, PARAMS)
 
 
-@pytest.mark.parametrize("raw, where", [
-    ({"p_value": 0}, "monitor.p_value"),
-    ({"max_classifier_auc": 0.4}, "monitor.max_classifier_auc"),
-    ({"sample_size": 10}, "monitor.sample_size"),
-    ({"max_domain_psi": -1}, "monitor.max_domain_psi"),
-    ({"max_psi": 0.2}, "monitor.max_psi"),
-])
+@pytest.mark.parametrize(
+    "raw, where",
+    [
+        ({"p_value": 0}, "monitor.p_value"),
+        ({"max_classifier_auc": 0.4}, "monitor.max_classifier_auc"),
+        ({"sample_size": 10}, "monitor.sample_size"),
+        ({"max_domain_psi": -1}, "monitor.max_domain_psi"),
+        ({"max_psi": 0.2}, "monitor.max_psi"),
+    ],
+)
 def test_bad_params_are_named(raw, where):
     with pytest.raises(InputError, match=where.replace(".", r"\.")):
         parse_dataclass(MonitorParams, raw, "monitor")

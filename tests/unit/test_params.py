@@ -20,14 +20,17 @@ def test_parses_and_fills_defaults():
     assert parsed == Example(rows=3, share=1.0, names=[])
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"rows": 3, "rowz": 4}, "unknown param 'demo.rowz'"),
-    ({"rows": "ten"}, "param 'demo.rows' must be int"),
-    ({"rows": True}, "param 'demo.rows' must be int"),
-    ({"share": 0.1}, "missing param 'demo.rows'"),
-    ({"rows": 1, "names": "a"}, "param 'demo.names' must be a list"),
-    ({"rows": 1, "names": ["a", 2]}, "param 'demo.names[1]' must be str"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"rows": 3, "rowz": 4}, "unknown param 'demo.rowz'"),
+        ({"rows": "ten"}, "param 'demo.rows' must be int"),
+        ({"rows": True}, "param 'demo.rows' must be int"),
+        ({"share": 0.1}, "missing param 'demo.rows'"),
+        ({"rows": 1, "names": "a"}, "param 'demo.names' must be a list"),
+        ({"rows": 1, "names": ["a", 2]}, "param 'demo.names[1]' must be str"),
+    ],
+)
 def test_refuses_bad_params_naming_them(raw, message):
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_dataclass(Example, raw, "demo")
@@ -44,20 +47,24 @@ def test_missing_section_and_file_are_named(tmp_path):
 
 def test_repository_params_file_is_valid():
     """Every section of the shipped params.yaml parses with its stage's dataclass."""
-    from domain_classifier.families import registry
-    from domain_classifier.monitoring.params import MonitorParams
-    from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.data.ingest import DataParams
-    from domain_classifier.serving.predict import PredictParams
-    from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.data.split import SplitParams
+    from domain_classifier.evaluation.selection import EvaluateParams
+    from domain_classifier.families import registry
+    from domain_classifier.features.tokenize import TokenizeParams
+    from domain_classifier.monitoring.params import MonitorParams
+    from domain_classifier.serving.predict import PredictParams
     from tests.support.data import ROOT
 
-    for cls, section in [(DataParams, "data"), (SplitParams, "split"),
-                         (TokenizeParams, "tokenize"),
-                         *((f.params, f.section) for f in map(registry.get, registry.names())),
-                         (EvaluateParams, "evaluate"), (PredictParams, "predict"),
-                         (MonitorParams, "monitor")]:
+    for cls, section in [
+        (DataParams, "data"),
+        (SplitParams, "split"),
+        (TokenizeParams, "tokenize"),
+        *((f.params, f.section) for f in map(registry.get, registry.names())),
+        (EvaluateParams, "evaluate"),
+        (PredictParams, "predict"),
+        (MonitorParams, "monitor"),
+    ]:
         assert isinstance(load_section(cls, section, ROOT / "params.yaml"), cls)
 
 
@@ -80,14 +87,14 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
     """`dvc exp run -S k=v` re-serialises the values it sets; each section must still parse."""
     from dvc.utils.serialize import modify_yaml
 
-    from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.data.ingest import DataParams
+    from domain_classifier.data.split import SplitParams
+    from domain_classifier.evaluation.selection import EvaluateParams
+    from domain_classifier.families import registry
+    from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.monitoring.params import MonitorParams
     from domain_classifier.serving.predict import PredictParams
-    from domain_classifier.evaluation.selection import EvaluateParams
-    from domain_classifier.data.split import SplitParams
     from domain_classifier.tracking.mlflow_store import MlflowParams
-    from domain_classifier.families import registry
     from stages.demo import DemoParams
     from tests.support.data import ROOT
 
@@ -100,9 +107,16 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
                 node = node[key]
             # A plain Python value, as DVC's -S parser hands over: ruamel re-serialises it.
             node[keys[-1]] = json.loads(json.dumps(node[keys[-1]]))
-    classes = {"demo": DemoParams, "data": DataParams, "split": SplitParams,
-               "tokenize": TokenizeParams, "evaluate": EvaluateParams,
-               "predict": PredictParams, "monitor": MonitorParams, "mlflow": MlflowParams}
+    classes = {
+        "demo": DemoParams,
+        "data": DataParams,
+        "split": SplitParams,
+        "tokenize": TokenizeParams,
+        "evaluate": EvaluateParams,
+        "predict": PredictParams,
+        "monitor": MonitorParams,
+        "mlflow": MlflowParams,
+    }
     sections = set(yaml.safe_load((ROOT / "params.yaml").read_text()))
     families = [registry.get(name) for name in registry.names()]
     assert sections == set(classes) | {family.section for family in families}

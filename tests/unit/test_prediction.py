@@ -15,24 +15,45 @@ def model(saved_sgd_dir):
 
 def test_saved_model_predicts_raw_titles(model):
     assert predict_labels(model, ["SHAMPOO ANTICASPA 400ML", "capinha iphone 15"]).tolist() == [
-        "MLB-SHAMPOOS", "MLB-CELLPHONE_COVERS"]
+        "MLB-SHAMPOOS",
+        "MLB-CELLPHONE_COVERS",
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_one_output_row_per_input_row_in_order_with_ids(model, tmp_path, suffix):
-    batch = pd.DataFrame({"item_id": [f"id{i}" for i in range(7)],
-                          "title": ["Shampoo Marca 300ml", "Capinha iPhone", None, "  ",
-                                    "Liquidificador 220v", "Shampoo", "Capinha"]})
+    batch = pd.DataFrame(
+        {
+            "item_id": [f"id{i}" for i in range(7)],
+            "title": [
+                "Shampoo Marca 300ml",
+                "Capinha iPhone",
+                None,
+                "  ",
+                "Liquidificador 220v",
+                "Shampoo",
+                "Capinha",
+            ],
+        }
+    )
     src, out = tmp_path / f"batch{suffix}", tmp_path / f"out{suffix}"
     batch.to_parquet(src) if suffix == ".parquet" else batch.to_csv(src, index=False)
-    stats = predict_file(model, PredictParams(input=str(src), output=str(out), top_k=2,
-                                              chunk_rows=3))
+    stats = predict_file(
+        model, PredictParams(input=str(src), output=str(out), top_k=2, chunk_rows=3)
+    )
     scored = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
     assert stats["rows"] == 7 and stats["blank_titles"] == 2
     assert scored["item_id"].tolist() == batch["item_id"].tolist()
     assert scored["predicted_domain"].tolist()[:2] == ["MLB-SHAMPOOS", "MLB-CELLPHONE_COVERS"]
-    assert scored["predicted_domain"].isna().tolist() == [False, False, True, True, False,
-                                                          False, False]
+    assert scored["predicted_domain"].isna().tolist() == [
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     known = scored.dropna(subset=["predicted_domain"])
     assert (known["top1_probability"] >= known["top2_probability"]).all()
     assert np.allclose(known["probability"], known["top1_probability"])
@@ -59,7 +80,6 @@ def test_bad_predict_params_are_named():
     from domain_classifier.params import parse_dataclass
 
     with pytest.raises(InputError, match="predict.top_k"):
-        parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.csv", "top_k": 0},
-                        "predict")
+        parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.csv", "top_k": 0}, "predict")
     with pytest.raises(InputError, match="predict.output"):
         parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.json"}, "predict")

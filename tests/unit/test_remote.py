@@ -3,6 +3,7 @@
 Clones sit beside each other and share the remote `../remote`, as the project's clones share
 `../dvc-remote`; the real pipeline's run from its remote is the end-to-end tests' business.
 """
+
 from __future__ import annotations
 
 import os
@@ -90,17 +91,21 @@ def origin(tmp_path_factory) -> Path:
 @pytest.fixture
 def clone(origin, tmp_path):
     """Clones side by side in tmp_path, so they share tmp_path/remote (not created here)."""
+
     def make(name: str) -> Path:
         ok(["git", "clone", "-q", str(origin), name], tmp_path)
         return tmp_path / name
+
     return make
 
 
 def test_pull_from_missing_remote_is_one_line_and_no_error(clone, tmp_path):
     proc = remote("pull", clone("fresh"))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [f"DVC remote 'local' ({tmp_path / 'remote'}) "
-                                        "is empty or missing: dvc repro trains everything"]
+    assert proc.stdout.splitlines() == [
+        f"DVC remote 'local' ({tmp_path / 'remote'}) "
+        "is empty or missing: dvc repro trains everything"
+    ]
     assert proc.stderr == ""
 
 

@@ -3,16 +3,20 @@ import logging
 import pandas as pd
 import pytest
 
-from domain_classifier.errors import InputError
-from domain_classifier.params import parse_dataclass
 from domain_classifier.data.split import SplitParams, split_catalogue, split_counts
+from domain_classifier.errors import InputError
 from domain_classifier.features.text import dedup_key
+from domain_classifier.params import parse_dataclass
 
 
 def test_no_title_in_two_splits_and_duplicates_dropped(small_catalogue):
-    noisy = pd.concat([small_catalogue,
-                       small_catalogue.head(5).assign(title=lambda f: "  " + f.title.str.upper()),
-                       pd.DataFrame({"title": ["   ", None], "domain": ["MLB-BLENDERS"] * 2})])
+    noisy = pd.concat(
+        [
+            small_catalogue,
+            small_catalogue.head(5).assign(title=lambda f: "  " + f.title.str.upper()),
+            pd.DataFrame({"title": ["   ", None], "domain": ["MLB-BLENDERS"] * 2}),
+        ]
+    )
     splits, summary = split_catalogue(noisy, SplitParams(min_rows_per_domain=10))
     assert summary["duplicate_titles"] == 5 and summary["blank_titles"] == 2
     keys = {name: set(part["title"].map(dedup_key)) for name, part in splits.items()}
@@ -34,8 +38,9 @@ def test_split_is_deterministic_and_seeded(small_catalogue):
 def test_rare_domains_are_dropped_with_a_warning_naming_them(small_catalogue, caplog):
     rare = pd.DataFrame({"title": ["Perfume X", "Perfume Y"], "domain": ["MLB-PERFUMES"] * 2})
     with caplog.at_level(logging.WARNING):
-        splits, summary = split_catalogue(pd.concat([small_catalogue, rare]),
-                                          SplitParams(min_rows_per_domain=10))
+        splits, summary = split_catalogue(
+            pd.concat([small_catalogue, rare]), SplitParams(min_rows_per_domain=10)
+        )
     assert summary["rare_domains_dropped"] == ["MLB-PERFUMES"]
     assert "MLB-PERFUMES" in caplog.text
     assert all("MLB-PERFUMES" not in set(p["domain"]) for p in splits.values())

@@ -1,5 +1,6 @@
 """dvc.yaml lists exactly what each stage runs and reads: code by import closure, feature sets
 and params sections by what the family registry declares."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,11 +34,17 @@ def test_closure_follows_function_imports_and_module_names_in_strings(tmp_path):
     write(tmp_path, "domain_classifier/tracking/log.py", "from domain_classifier import a\n")
     write(tmp_path, "domain_classifier/c.py", "import domain_classifier.tracking.log\n")
     found = closure(tmp_path, Path("stages/run.py"))
-    assert found == {Path("stages/run.py"), Path("domain_classifier/a.py"),
-                     Path("domain_classifier/pkg/b.py")}
+    assert found == {
+        Path("stages/run.py"),
+        Path("domain_classifier/a.py"),
+        Path("domain_classifier/pkg/b.py"),
+    }
     # A folder whose every code file is needed is listed as the folder (its data comes along).
-    assert compact(tmp_path, found) == [Path("domain_classifier/a.py"),
-                                        Path("domain_classifier/pkg"), Path("stages/run.py")]
+    assert compact(tmp_path, found) == [
+        Path("domain_classifier/a.py"),
+        Path("domain_classifier/pkg"),
+        Path("stages/run.py"),
+    ]
 
 
 def test_a_missing_or_needless_dependency_is_reported(tmp_path):
@@ -46,8 +53,9 @@ def test_a_missing_or_needless_dependency_is_reported(tmp_path):
     write(tmp_path, "domain_classifier/b.py", "X = 2\n")
     stage = {"cmd": "python -m stages.run", "deps": ["stages/run.py", "domain_classifier/b.py"]}
     write(tmp_path, "dvc.yaml", yaml.safe_dump({"stages": {"run": stage}}))
-    assert differences(tmp_path) == {"run": (["domain_classifier/a.py"],
-                                             ["domain_classifier/b.py"])}
+    assert differences(tmp_path) == {
+        "run": (["domain_classifier/a.py"], ["domain_classifier/b.py"])
+    }
 
 
 def test_training_stages_read_only_their_feature_sets_and_section():

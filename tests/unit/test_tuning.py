@@ -2,27 +2,39 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from domain_classifier.families.sgd import SgdParams, build_sgd
 from domain_classifier.errors import InputError
-from domain_classifier.params import parse_dataclass
+from domain_classifier.families.sgd import SgdParams, build_sgd
 from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
+from domain_classifier.params import parse_dataclass
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"max_trials": 0}, "train_sgd.max_trials' must be >= 1"),
-    ({"seed": 0}, "train_sgd.seed' must be non-zero"),
-    ({"cv_folds": 1}, "train_sgd.cv_folds"),
-    ({"space": {"alpah": [0.1]}}, "train_sgd.space.alpah' is not a known option"),
-    ({"space": {"alpha": {"min": -1.0, "max": 1.0, "sampling": "log"}}},
-     "train_sgd.space.alpha' log sampling needs min > 0"),
-    ({"space": {"alpha": {"min": -1.0, "max": 1.0}, "loss": ["log_loss"]}},
-     "train_sgd.space.alpha' value -1.0 is invalid"),
-    ({"space": {"alpha": {"min": 1.0, "max": 0.1}}}, "min must be <= max"),
-    ({"space": {"alpha": [1e-4], "loss": ["hinge"]}}, "train_sgd.space.loss' must choose among"),
-    ({"space": {"alpha": [1e-4], "loss": ["log_loss"], "penalty": ["l3"]}},
-     "train_sgd.space.penalty' value 'l3' is invalid"),
-    ({"space": {"alpha": {"min": "1e-6", "max": 1.0}}}, "min and max must be numbers"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"max_trials": 0}, "train_sgd.max_trials' must be >= 1"),
+        ({"seed": 0}, "train_sgd.seed' must be non-zero"),
+        ({"cv_folds": 1}, "train_sgd.cv_folds"),
+        ({"space": {"alpah": [0.1]}}, "train_sgd.space.alpah' is not a known option"),
+        (
+            {"space": {"alpha": {"min": -1.0, "max": 1.0, "sampling": "log"}}},
+            "train_sgd.space.alpha' log sampling needs min > 0",
+        ),
+        (
+            {"space": {"alpha": {"min": -1.0, "max": 1.0}, "loss": ["log_loss"]}},
+            "train_sgd.space.alpha' value -1.0 is invalid",
+        ),
+        ({"space": {"alpha": {"min": 1.0, "max": 0.1}}}, "min must be <= max"),
+        (
+            {"space": {"alpha": [1e-4], "loss": ["hinge"]}},
+            "train_sgd.space.loss' must choose among",
+        ),
+        (
+            {"space": {"alpha": [1e-4], "loss": ["log_loss"], "penalty": ["l3"]}},
+            "train_sgd.space.penalty' value 'l3' is invalid",
+        ),
+        ({"space": {"alpha": {"min": "1e-6", "max": 1.0}}}, "min and max must be numbers"),
+    ],
+)
 def test_impossible_search_spaces_are_refused_before_training(raw, message):
     with pytest.raises(InputError, match=message):
         parse_dataclass(SgdParams, raw, "train_sgd")
@@ -38,11 +50,16 @@ def separable_data():
 
 def test_bayesian_search_on_sparse_data_is_deterministic(separable_data):
     X, y = separable_data
-    params = SgdParams(seed=3, max_trials=3, num_initial_points=2,
-                       space={"alpha": {"min": 1e-5, "max": 1e-1, "sampling": "log"},
-                              "loss": ["log_loss"]})
-    runs = [bayesian_search(lambda v: build_sgd(v, params), params.space, X, y, params, "sgd")
-            for _ in range(2)]
+    params = SgdParams(
+        seed=3,
+        max_trials=3,
+        num_initial_points=2,
+        space={"alpha": {"min": 1e-5, "max": 1e-1, "sampling": "log"}, "loss": ["log_loss"]},
+    )
+    runs = [
+        bayesian_search(lambda v: build_sgd(v, params), params.space, X, y, params, "sgd")
+        for _ in range(2)
+    ]
     (best_a, hist_a), (best_b, hist_b) = runs
     assert best_a == best_b
     assert hist_a["accuracy"].tolist() == hist_b["accuracy"].tolist()
