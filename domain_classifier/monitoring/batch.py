@@ -14,6 +14,7 @@ from domain_classifier.data.schema import blank_mask
 from domain_classifier.data.tables import check_columns, iter_table
 from domain_classifier.errors import InputError
 from domain_classifier.monitoring import statistics as drift
+from domain_classifier.monitoring.estimate import pack_outputs, sample_rows
 from domain_classifier.monitoring.params import MonitorParams
 from domain_classifier.monitoring.reference import (
     CONFIDENCE_BINS,
@@ -32,9 +33,10 @@ PREDICTION_COLUMNS = ("predicted_domain", "probability")
 class BatchSummary:
     """Everything the checks need from a scored batch, accumulated chunk by chunk."""
 
-    def __init__(self, labels: list[str], vocabulary: frozenset, normalizer, params: MonitorParams):
-        k = len(labels)
-        self.labels, self.vocabulary, self.normalizer = labels, vocabulary, normalizer
+    def __init__(self, reference: Reference, normalizer, params: MonitorParams):
+        k = len(reference.labels)
+        self.labels, self.vocabulary = reference.labels, reference.vocabulary
+        self.normalizer = normalizer
         self.low_confidence = params.low_confidence
         self.rows = self.blank = self.scored = self.low = 0
         self.unseen_tokens = self.total_tokens = 0
@@ -44,6 +46,10 @@ class BatchSummary:
         self.has_labels, self.labelled = False, 0
         self.confusion = np.zeros((k, k), np.int64)
         self.unseen_labels: Counter = Counter()
+        self.unseen_predicted = np.zeros(k, np.int64)  # what rows of unseen domains got
+        # The estimate needs each row's outputs; a sample keeps memory flat. A different
+        # seed from the title sample's keeps the two samples independent.
+        self.outputs = drift.BottomKSample(sample_rows(params.estimate_rows, k), params.seed + 1)
         self.sample = drift.BottomKSample(params.sample_size, params.seed)
 
     def add(self, chunk: pd.DataFrame, text_column: str, label_column: str | None, path) -> None:
@@ -54,7 +60,9 @@ class BatchSummary:
         self.blank += int(blank.sum())
         self._add_titles(titles[scored])
         pred = self._predicted_codes(chunk["predicted_domain"][scored], path)
-        self._add_output(pred, pd.to_numeric(chunk["probability"][scored]).to_numpy(np.float64))
+        proba = pd.to_numeric(chunk["probability"][scored]).to_numpy(np.float64)
+        self._add_output(pred, proba)
+        self.outputs.add(pack_outputs(pred, proba, self._runners_up(chunk[scored])))
         if label_column is not None:
             self.has_labels = True
             self._add_labels(chunk[label_column][scored], pred)
@@ -83,12 +91,24 @@ class BatchSummary:
         self.confidence += confidence_counts(proba)
         self.low += int((proba < self.low_confidence).sum())
 
+    def _runners_up(self, chunk: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+        """predict's top2_, top3_... columns, as far as the batch has them."""
+        ranks, rank = [], 2
+        while {f"top{rank}_domain", f"top{rank}_probability"} <= set(chunk.columns):
+            codes = label_codes(chunk[f"top{rank}_domain"], self.labels)
+            proba = pd.to_numeric(chunk[f"top{rank}_probability"], errors="coerce")
+            ranks.append((codes, proba.to_numpy(np.float64, na_value=np.nan)))
+            rank += 1
+        return ranks
+
     def _add_labels(self, labels: pd.Series, pred: np.ndarray) -> None:
         labels = labels.astype("string").str.strip()
         present = labels.notna().to_numpy() & (labels != "").fillna(False).to_numpy()
         codes = label_codes(labels, self.labels)
         self.labelled += int(present.sum())
-        self.unseen_labels.update(labels[present & (codes < 0)].value_counts().to_dict())
+        unseen = present & (codes < 0)
+        self.unseen_labels.update(labels[unseen].value_counts().to_dict())
+        self.unseen_predicted += np.bincount(pred[unseen], minlength=len(self.labels))
         known = present & (codes >= 0)
         self.confusion += confusion(codes[known], pred[known], len(self.labels))
 
@@ -114,7 +134,7 @@ def summarize_batch(
     path, text_column: str, reference: Reference, normalizer, params: MonitorParams
 ) -> BatchSummary:
     """Stream the scored batch once; refuse a batch that is not predict's output."""
-    summary = BatchSummary(reference.labels, reference.vocabulary, normalizer, params)
+    summary = BatchSummary(reference, normalizer, params)
     for chunk in iter_table(path, params.chunk_rows):
         _check_batch_columns(chunk.columns, text_column, path)
         label_column = params.label_column if params.label_column in chunk.columns else None

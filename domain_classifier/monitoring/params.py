@@ -28,15 +28,18 @@ class MonitorParams:
     low_confidence: float = 0.5
     max_low_confidence_increase: float = 0.05
     max_unseen_label_share: float = 0.01
-    min_macro_f1_drop: float = 0.03
+    min_accuracy_drop: float = 0.03
     min_domain_f1_drop: float = 0.1
     min_domain_support: int = 30
+    min_estimated_drop: float = 0.03
+    estimate_rows: int = 20000
 
     def check(self, where: str) -> None:
         require(bool(self.label_column.strip()), f"{where}.label_column", "must name a column")
         for name in ("chunk_rows", "min_domain_support"):
             require(getattr(self, name) >= 1, f"{where}.{name}", "must be >= 1")
-        require(self.sample_size >= 100, f"{where}.sample_size", "must be >= 100")
+        for name in ("sample_size", "estimate_rows"):
+            require(getattr(self, name) >= 100, f"{where}.{name}", "must be >= 100")
         require(self.classifier_folds >= 2, f"{where}.classifier_folds", "must be >= 2")
         require(self.bootstrap_samples >= 100, f"{where}.bootstrap_samples", "must be >= 100")
         # Fewer permutations could never give a p-value below the one asked for.

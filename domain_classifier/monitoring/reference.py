@@ -16,6 +16,7 @@ from domain_classifier.errors import InputError
 from domain_classifier.features.text import tokens
 from domain_classifier.model_store import TitleModel
 from domain_classifier.monitoring import statistics as drift
+from domain_classifier.monitoring.estimate import Calibration, fit_calibration
 from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ class Reference:
     test_confusion: np.ndarray
     family: str
     baseline_macro_f1: float
+    prior: np.ndarray  # domain shares in train: the mix concept checks correct to
+    calibration: Calibration  # fitted on val, for the estimate without labels
+
+    @property
+    def baseline_accuracy(self) -> float:
+        return float(np.trace(self.test_confusion) / max(self.test_confusion.sum(), 1))
 
 
 def build_reference(
@@ -61,6 +68,9 @@ def build_reference(
     known = test_true >= 0
     test_confusion = confusion(test_true[known], test_pred[known], len(labels))
     family, baseline = _champion_baseline(paths.champion_metrics, drift.macro_f1(test_confusion))
+    train_codes = label_codes(split["train"][DOMAIN], labels)
+    val_true = label_codes(split["val"][DOMAIN], labels)
+    val_known = val_true >= 0
     return Reference(
         labels=labels,
         vocabulary=vocabulary,
@@ -74,6 +84,10 @@ def build_reference(
         test_confusion=test_confusion,
         family=family,
         baseline_macro_f1=baseline,
+        prior=drift.shares(np.bincount(train_codes[train_codes >= 0], minlength=len(labels))),
+        calibration=fit_calibration(
+            val_true[val_known], val_pred[val_known], val_proba[val_known], len(labels)
+        ),
     )
 
 

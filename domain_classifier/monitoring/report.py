@@ -18,7 +18,7 @@ from domain_classifier.monitoring.reference import CONFIDENCE_BINS, LENGTH_BIN
 def metrics(result: MonitorResult) -> dict:
     """The DVC metrics: deterministic numbers and the verdict, no timings."""
     batch = result.batch
-    return _rounded(
+    return rounded(
         {
             "retrain_recommended": result.retrain_recommended,
             "reasons": result.reasons,
@@ -34,7 +34,9 @@ def metrics(result: MonitorResult) -> dict:
                 "champion_family": result.reference.family,
                 "train_titles": result.reference.train_rows,
                 "baseline_test_macro_f1": result.reference.baseline_macro_f1,
+                "baseline_test_accuracy": result.reference.baseline_accuracy,
             },
+            "performance": performance_figures(result),
             "checks": {
                 kind: {
                     c.name: {
@@ -53,12 +55,32 @@ def metrics(result: MonitorResult) -> dict:
     )
 
 
-def _rounded(obj):
+def performance_figures(result: MonitorResult) -> dict:
+    """Estimated and, where labelled, real accuracy and macro-F1: the headline figures."""
+    perf, est = result.performance, result.performance.estimate
+    macro = perf.macro_f1_interval or (None, None)
+    return {
+        "estimated_accuracy": est.accuracy,
+        "estimated_accuracy_low": perf.accuracy_interval[0],
+        "estimated_accuracy_high": perf.accuracy_interval[1],
+        "estimated_macro_f1": est.macro_f1,
+        "estimated_macro_f1_low": macro[0],
+        "estimated_macro_f1_high": macro[1],
+        "estimated_from_rows": est.sampled_rows,
+        "real_accuracy": perf.real_accuracy,
+        "real_macro_f1": perf.real_macro_f1,
+        "labelled_rows": perf.labelled_rows,
+        "baseline_accuracy": perf.baseline_accuracy,
+        "baseline_macro_f1": perf.baseline_macro_f1,
+    }
+
+
+def rounded(obj):
     """Round floats so the metrics file does not change with the last bits of a platform."""
     if isinstance(obj, dict):
-        return {str(k): _rounded(v) for k, v in obj.items()}
+        return {str(k): rounded(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_rounded(v) for v in obj]
+        return [rounded(v) for v in obj]
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, (int, np.integer)):
@@ -89,7 +111,7 @@ def render_report(result: MonitorResult) -> str:
     if result.notes:
         lines += ["Notes:", ""] + [f"- {note}" for note in result.notes] + [""]
     lines += _checks_section(result) + _data_section(result) + _output_section(result)
-    lines += _concept_section(result)
+    lines += _performance_section(result) + _concept_section(result)
     return "\n".join(lines) + "\n"
 
 
@@ -179,6 +201,35 @@ def _output_section(result: MonitorResult) -> list[str]:
     ]
 
 
+def _performance_section(result: MonitorResult) -> list[str]:
+    figures = performance_figures(result)
+
+    def cell(name: str) -> str:
+        value = figures[name]
+        return "n/a" if value is None else f"{value:.3f}"
+
+    def interval(name: str) -> str:
+        low, high = figures[f"{name}_low"], figures[f"{name}_high"]
+        return "" if low is None else f" [{low:.3f}, {high:.3f}]"
+
+    return [
+        "## Performance",
+        "",
+        "Estimated from the champion's confidence calibrated on the validation split "
+        "(no labels needed; blind to concept drift and optimistic on unseen kinds of titles); "
+        "real where the batch has labels. Macro-F1 averages the domains with "
+        "enough rows only.",
+        "",
+        "| figure | estimated | real | test split |",
+        "|---|---|---|---|",
+        f"| accuracy | {cell('estimated_accuracy')}{interval('estimated_accuracy')} | "
+        f"{cell('real_accuracy')} | {cell('baseline_accuracy')} |",
+        f"| macro-F1 | {cell('estimated_macro_f1')}{interval('estimated_macro_f1')} | "
+        f"{cell('real_macro_f1')} | {cell('baseline_macro_f1')} |",
+        "",
+    ]
+
+
 def _concept_section(result: MonitorResult) -> list[str]:
     if result.per_domain is None:
         return [
@@ -195,18 +246,23 @@ def _concept_section(result: MonitorResult) -> list[str]:
     lines = [
         "## Concept drift",
         "",
-        "F1 on labelled rows of domains the model knows; the "
+        "Labelled domains with enough rows in the batch and in the test split are compared, "
+        "each against its own test figure; F1 is computed as if both sides had the "
+        "reference's mix of those domains, so a change of mix alone moves nothing. The "
         "interval is a bootstrap of the change over batch and test rows.",
         "",
-        "| domain | support | test F1 | batch F1 | change | interval | dropped |",
-        "|---|---|---|---|---|---|---|",
+        "| domain | support | test recall | batch recall | test F1 | batch F1 | change | "
+        "interval | dropped |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in result.per_domain.sort_values("change", kind="stable").itertuples():
-        lines.append(
-            f"| {r.domain} | {r.support} | {r.baseline_f1:.3f} | {r.f1:.3f} | "
-            f"{r.change:+.3f} | [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
-            f"{'**yes**' if r.dropped else 'no'} |"
-        )
+    for r in result.per_domain.sort_values(["change", "support"], kind="stable").itertuples():
+        cells = [r.domain, str(r.support), f"{r.baseline_recall:.3f}", f"{r.recall:.3f}"]
+        if r.compared:
+            cells += [f"{r.baseline_f1:.3f}", f"{r.f1:.3f}", f"{r.change:+.3f}"]
+            cells += [f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]", "**yes**" if r.dropped else "no"]
+        else:
+            cells += ["", "", "", "", f"not compared: {r.not_compared}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
 
 

@@ -1,4 +1,4 @@
-"""Drift statistics: distribution distances, a domain-classifier test and a bootstrap of F1.
+"""Drift statistics: distribution distances, a domain-classifier test, F1 at a fixed domain mix.
 
 Every function takes counts or small samples, never a whole batch, so the caller can
 stream any number of rows and keep memory flat.
@@ -152,38 +152,60 @@ def macro_f1(confusion: np.ndarray) -> float:
     return float(f1_scores(confusion)[present].mean()) if present.any() else 0.0
 
 
-def resample_confusion(confusion: np.ndarray, samples: int, rng) -> np.ndarray:
-    """Bootstrap replicates of a confusion matrix: resampling rows is a multinomial draw."""
-    counts = confusion.ravel()
-    draws = rng.multinomial(counts.sum(), counts / counts.sum(), size=samples)
-    return draws.reshape((samples, *confusion.shape))
+def prior_corrected(confusion: np.ndarray, present: np.ndarray, prior: np.ndarray):
+    """Accuracy and per-domain F1 as if the rows had the reference's mix of domains.
 
-
-def bootstrap_f1_change(
-    current: np.ndarray, baseline: np.ndarray, samples: int, levels: tuple[float, float], seed: int
-) -> dict:
-    """Intervals of the F1 change (current - baseline): macro, then per class.
-
-    Both sides are resampled, since the baseline comes from a finite test split too.
-    `levels` are the two-sided confidence levels of the macro and of each per-class
-    interval. The intervals are normal ones from the bootstrap standard error: extreme
-    percentiles of a few hundred replicates are too unstable for the per-class levels
-    a correction for many classes asks for. Per-class bounds are NaN where a side has
-    no true rows of the class.
+    Only the true domains in `present` (a boolean mask) are kept, each turned into its
+    recall profile and weighted by its `prior` share (renormalised over `present`), so
+    a batch that only changes its mix scores as the reference does. Accepts a stack of
+    matrices (..., true, predicted); returns (accuracy (...), F1 (..., present)).
     """
+    index = np.flatnonzero(present)
+    weights = prior[index] / prior[index].sum()
+    rows = confusion[..., index, :].astype(np.float64)
+    profile = rows / np.maximum(rows.sum(axis=-1, keepdims=True), 1)
+    weighted = profile * weights[:, None]
+    diagonal = weighted[..., np.arange(len(index)), index]
+    # Each weighted row sums to its weight: that is the domain's true positives + misses.
+    predicted_as = weighted[..., index].sum(axis=-2)
+    return diagonal.sum(axis=-1), 2 * diagonal / (predicted_as + weights)
+
+
+def stratified_resample(confusion: np.ndarray, samples: int, rng) -> np.ndarray:
+    """Bootstrap replicates that keep every row's total: resampling within each domain."""
+    totals = confusion.sum(axis=1)
+    profile = confusion / np.maximum(totals, 1)[:, None]
+    profile[totals == 0, 0] = 1.0  # multinomial needs a distribution; zero rows stay zero
+    return rng.multinomial(totals, profile, size=(samples, len(totals)))
+
+
+def prior_corrected_change(
+    current: np.ndarray,
+    baseline: np.ndarray,
+    present: np.ndarray,
+    prior: np.ndarray,
+    samples: int,
+    levels: tuple[float, float],
+    seed: int,
+) -> dict:
+    """Change of prior-corrected accuracy and per-domain F1 (current - baseline), with
+    normal intervals from a bootstrap of both sides, rows resampled within domains."""
     rng = np.random.default_rng(seed)
-    cur_f1 = f1_scores(resample_confusion(current, samples, rng))
-    base_f1 = f1_scores(resample_confusion(baseline, samples, rng))
-    cur_present, base_present = present_classes(current), present_classes(baseline)
-    macro_se = np.std(cur_f1[:, cur_present].mean(axis=1) - base_f1[:, base_present].mean(axis=1))
-    macro = macro_f1(current) - macro_f1(baseline)
-    per_class = f1_scores(current) - f1_scores(baseline)
-    per_class_se = np.std(cur_f1 - base_f1, axis=0)
-    both = (current.sum(axis=1) > 0) & (baseline.sum(axis=1) > 0)
-    per_class_se[~both] = np.nan
+    accuracy, f1 = prior_corrected(current, present, prior)
+    base_accuracy, base_f1 = prior_corrected(baseline, present, prior)
+    cur_draws = prior_corrected(stratified_resample(current, samples, rng), present, prior)
+    base_draws = prior_corrected(stratified_resample(baseline, samples, rng), present, prior)
     return {
-        "macro": _interval(macro, macro_se, levels[0]),
-        "per_class": _interval(per_class, per_class_se, levels[1]).T,
+        "accuracy": float(accuracy),
+        "baseline_accuracy": float(base_accuracy),
+        "f1": f1,
+        "baseline_f1": base_f1,
+        "accuracy_interval": _interval(
+            accuracy - base_accuracy, np.std(cur_draws[0] - base_draws[0]), levels[0]
+        ),
+        "f1_intervals": _interval(
+            f1 - base_f1, np.std(cur_draws[1] - base_draws[1], axis=0), levels[1]
+        ).T,
     }
 
 
@@ -204,14 +226,18 @@ class BottomKSample:
         self.items = np.empty(0, dtype=object)
 
     def add(self, items) -> None:
-        items = np.asarray(items, dtype=object)
+        """`items`: a list of objects, or an array whose rows are the items."""
+        items = items if isinstance(items, np.ndarray) else np.asarray(items, dtype=object)
         keys = np.concatenate([self.keys, self.rng.random(len(items))])
-        pool = np.concatenate([self.items, items])
+        pool = np.concatenate([self.items, items]) if len(self.items) else items
         if len(keys) > self.size:
             keep = np.argpartition(keys, self.size)[: self.size]
             keys, pool = keys[keep], pool[keep]
         self.keys, self.items = keys, pool
 
-    def values(self) -> list:
+    def array(self) -> np.ndarray:
         """The sample in key order, so its prefix is itself a uniform sample."""
-        return self.items[np.argsort(self.keys, kind="stable")].tolist()
+        return self.items[np.argsort(self.keys, kind="stable")]
+
+    def values(self) -> list:
+        return self.array().tolist()

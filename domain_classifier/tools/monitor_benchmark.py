@@ -61,6 +61,8 @@ def run_monitor(rows: int, scored: Path, params_file: str, model_dir: str, workd
             str(workdir / "monitor.json"),
             "--report",
             str(workdir / "monitor.md"),
+            "--history",
+            str(workdir / "monitor_history.csv"),
         ],
         rows,
     )

@@ -29,6 +29,7 @@ from domain_classifier.model_store import predict_labels, save_model
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.batch import summarize_batch
 from domain_classifier.monitoring.checks import compare, run_monitor
+from domain_classifier.monitoring.history import COLUMNS, append_history, history_row
 from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
 from domain_classifier.monitoring.reference import build_reference
 from domain_classifier.monitoring.report import metrics, render_report
@@ -134,6 +135,8 @@ def test_domain_mix_is_output_drift(project):
     # Every title is still a familiar kind of title: nothing new in the vocabulary.
     assert "unseen_token_share" not in flagged(result)
     assert "unseen_label_share" not in flagged(result)
+    # Each domain is classified as well as before: a new mix is not concept drift.
+    assert not result.drift_by_kind()["concept"], result.reasons
 
 
 def test_unseen_domain_is_reported_as_new_domains_in_the_labels(project):
@@ -160,7 +163,12 @@ def test_language_switch_is_data_drift_only(project):
     result = monitor(project, scored_batch(project, 4, "language_switch"))
     assert {"token_js_distance", "char_ngram_js_distance", "classifier_auc"} <= flagged(result)
     # Spanish titles were in training: no new words and the model still copes.
-    assert result.drift_by_kind() == {"data": True, "output": False, "concept": False}
+    assert result.drift_by_kind() == {
+        "data": True,
+        "output": False,
+        "performance": False,
+        "concept": False,
+    }
 
 
 def test_a_real_drop_in_quality_is_concept_drift(project):
@@ -174,10 +182,104 @@ def test_a_real_drop_in_quality_is_concept_drift(project):
     frame["domain"] = frame["domain"].replace(swap)
     frame.to_parquet(changed := path.with_name("relabelled.parquet"))
     result = monitor(project, changed)
-    assert {"macro_f1_change", "domain_f1_drops"} <= flagged(result)
+    assert {"prior_corrected_accuracy_change", "domain_f1_drops"} <= flagged(result)
     drops = next(c for c in result.checks if c.name == "domain_f1_drops").details["domains"]
     assert set(drops) == set(swap)
-    assert result.drift_by_kind() == {"data": False, "output": False, "concept": True}
+    # The estimate cannot see it (titles and confidence are unchanged): only labels can.
+    assert result.drift_by_kind() == {
+        "data": False,
+        "output": False,
+        "performance": False,
+        "concept": True,
+    }
+
+
+# ---------------------------------------------------------------------------
+# A change of domain mix is output drift, never concept drift; a real drop still fires.
+# Batches are cut from five unshifted ones (the false-alarm test's) as campaigns would.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pool(project):
+    return pd.concat(
+        [pd.read_parquet(scored_batch(project, 100 + seed)) for seed in range(5)],
+        ignore_index=True,
+    )
+
+
+def cut(project, pool, name: str) -> Path:
+    counts = pool["domain"].value_counts()
+    rng = np.random.default_rng(0)
+    if name == "one_domain":
+        frame = pool[pool["domain"] == counts.index[0]]
+    elif name == "half_the_domains":
+        half = rng.choice(counts.index, len(counts) // 2, replace=False)
+        frame = pool[pool["domain"].isin(half)].head(BATCH_ROWS)
+    else:  # a Zipf re-weighting over a shuffled ranking of the domains
+        rank = dict(zip(rng.permutation(counts.index), range(1, len(counts) + 1)))
+        weight = 1 / pool["domain"].map(rank).to_numpy() ** 1.2
+        frame = pool.iloc[np.sort(rng.choice(len(pool), BATCH_ROWS, False, weight / weight.sum()))]
+    frame.to_parquet(path := project.root / f"cut_{name}.parquet")
+    return path
+
+
+@pytest.mark.parametrize("name", ["one_domain", "half_the_domains", "zipf"])
+def test_a_new_domain_mix_is_not_concept_drift(project, pool, name):
+    result = monitor(project, cut(project, pool, name))
+    assert result.drift_by_kind()["output"] and not result.drift_by_kind()["concept"]
+    perf = result.performance
+    # Every domain compared is a domain the batch has, and the estimate knows which.
+    assert (result.per_domain["compared"] <= (result.per_domain["support"] >= 30)).all()
+    assert abs(perf.estimate.accuracy - perf.real_accuracy) < 0.04
+    assert abs(perf.estimate.macro_f1 - perf.real_macro_f1) < 0.05
+    assert "estimated_accuracy" not in flagged(result)
+
+
+def test_one_domain_relabelled_as_its_sibling_is_concept_drift(project, pool):
+    frame = pool.head(BATCH_ROWS).copy()
+    frame["domain"] = frame["domain"].replace({"MLB-HAIR_DRYERS": "MLB-HAIR_STRAIGHTENERS"})
+    frame.to_parquet(path := project.root / "flipped.parquet")
+    result = monitor(project, path)
+    drops = next(c for c in result.checks if c.name == "domain_f1_drops").details["domains"]
+    assert set(drops) == {"MLB-HAIR_STRAIGHTENERS"}
+    assert result.drift_by_kind()["concept"] and not result.drift_by_kind()["output"]
+
+
+# ---------------------------------------------------------------------------
+# Performance estimated without labels.
+# ---------------------------------------------------------------------------
+
+
+def test_estimate_is_the_same_with_or_without_labels_and_near_the_real_figure(project):
+    labelled = monitor(project, scored_batch(project, 6))
+    unlabelled = monitor(project, scored_batch(project, 6, with_labels=False))
+    est = unlabelled.performance.estimate
+    assert est.accuracy == labelled.performance.estimate.accuracy
+    assert unlabelled.performance.real_accuracy is None
+    low, high = unlabelled.performance.accuracy_interval
+    assert low < labelled.performance.real_accuracy < high
+    assert abs(est.macro_f1 - labelled.performance.real_macro_f1) < 0.03
+    assert not unlabelled.retrain_recommended, unlabelled.reasons
+
+
+def test_a_drop_the_model_can_see_is_estimated_without_labels(project):
+    # An unseen domain: the model is unsure and wrong on 30% of rows, labels or not.
+    result = monitor(project, scored_batch(project, 3, "unseen_domain", with_labels=False))
+    check = next(c for c in result.checks if c.name == "estimated_accuracy")
+    assert check.drift and check.details["ci_high"] < check.details["baseline"] - 0.1
+    assert any(r.startswith("performance drift (estimated_accuracy)") for r in result.reasons)
+
+
+def test_estimate_from_a_sample_of_a_large_batch(project):
+    params = dataclasses.replace(PARAMS, estimate_rows=1000)
+    full = monitor(project, scored_batch(project, 6)).performance
+    sampled = monitor(project, scored_batch(project, 6), params).performance
+    assert sampled.estimate.sampled_rows == 1000 and full.estimate.sampled_rows == BATCH_ROWS
+    assert abs(sampled.estimate.accuracy - full.estimate.accuracy) < 0.02
+    assert sampled.accuracy_interval[1] - sampled.accuracy_interval[0] > (
+        full.accuracy_interval[1] - full.accuracy_interval[0]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -217,10 +319,14 @@ def test_metrics_are_deterministic_and_name_every_check(project):
             "classifier_auc",
         },
         "output": {"predicted_domain_psi", "predicted_domain_js", "low_confidence_share"},
-        "concept": {"unseen_label_share", "macro_f1_change", "domain_f1_drops"},
+        "performance": {"estimated_accuracy"},
+        "concept": {"unseen_label_share", "prior_corrected_accuracy_change", "domain_f1_drops"},
     }
     assert first["checks"]["data"]["unseen_token_share"]["drift"] is True
-    assert all(reason.split(" ")[0] in ("data", "output", "concept") for reason in first["reasons"])
+    assert all(reason.split(" ")[0] in first["drift"] for reason in first["reasons"])
+    performance = first["performance"]
+    assert performance["real_accuracy"] is not None
+    assert performance["estimated_accuracy_low"] < performance["estimated_accuracy"]
     json.dumps(first, allow_nan=False)
 
 
@@ -228,6 +334,7 @@ def test_report_is_self_contained_markdown(project):
     report = render_report(monitor(project, scored_batch(project, 2, "domain_mix")))
     assert report.startswith("# Drift monitoring report")
     assert "**Retraining recommended.**" in report
+    assert "## Performance" in report and "| accuracy |" in report
     assert report.count("data:image/svg+xml;base64,") == 3
     assert "http" not in report.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
@@ -252,12 +359,51 @@ def test_stage_writes_metrics_and_report(project, tmp_path):
         str(tmp_path / "m.json"),
         "--report",
         str(tmp_path / "r.md"),
+        "--history",
+        str(tmp_path / "history.csv"),
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "retrain recommended" in result.output and "concept drift" in result.output
+    assert "estimated accuracy" in result.output
     assert json.loads((tmp_path / "m.json").read_text())["retrain_recommended"] is True
     assert (tmp_path / "r.md").read_text().startswith("# Drift monitoring report")
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert history["run"].tolist() == [1] and "concept:unseen_label_share" in history["fired"][0]
+    # The same batch again replaces its row; nothing half-written is left beside it.
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert pd.read_csv(tmp_path / "history.csv").equals(history)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.csv",
+        "m.json",
+        "params.yaml",
+        "r.md",
+    ]
+
+
+def test_history_adds_new_batches_and_replaces_a_repeated_one(project, tmp_path):
+    path = tmp_path / "history.csv"
+    rows = {}
+    for seed in (7, 8, 7):
+        batch = scored_batch(project, seed, rows=300)
+        rows[seed] = history_row(monitor(project, batch), batch)
+        history = append_history(path, rows[seed])
+    assert history["run"].tolist() == [1, 2]
+    assert history["batch_id"].tolist() == [rows[7]["batch_id"], rows[8]["batch_id"]]
+    written = pd.read_csv(path)
+    assert list(written.columns) == list(COLUMNS) and len(written) == 2
+    assert written["estimated_accuracy"].between(0, 1).all()
+    assert written["real_accuracy"].notna().all() and written["fired"].isna().all()
+
+
+def test_history_keeps_rows_it_cannot_recompute(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text("run,batch_id,estimated_accuracy,note\n4,abc,0.9,kept\n")
+    history = append_history(path, {"batch_id": "def", "estimated_accuracy": 0.8})
+    assert history["run"].tolist() == [4, 5] and history["note"].tolist()[0] == "kept"
+    path.write_text("run,batch_id\nfirst,abc\n")
+    with pytest.raises(InputError, match="history.csv: column 'run' must hold whole numbers"):
+        append_history(path, {"batch_id": "def"})
 
 
 # ---------------------------------------------------------------------------
@@ -370,6 +516,8 @@ def test_missing_reference_files_are_named(project, tmp_path):
         ({"p_value": 0}, "monitor.p_value"),
         ({"max_classifier_auc": 0.4}, "monitor.max_classifier_auc"),
         ({"sample_size": 10}, "monitor.sample_size"),
+        ({"estimate_rows": 10}, "monitor.estimate_rows"),
+        ({"min_domain_support": 0}, "monitor.min_domain_support"),
         ({"max_domain_psi": -1}, "monitor.max_domain_psi"),
         ({"max_psi": 0.2}, "monitor.max_psi"),
     ],
@@ -402,11 +550,26 @@ def test_macro_f1_matches_scikit_learn():
 
 
 def test_bootstrap_interval_covers_no_change_and_excludes_a_real_drop():
-    good = np.diag([300, 300, 300]) + 10
-    same = drift.bootstrap_f1_change(good, good, 500, (0.95, 0.95), seed=1)
-    assert same["macro"][0] < 0 < same["macro"][1]
-    worse = drift.bootstrap_f1_change(good + 60, good, 500, (0.95, 0.95), seed=1)
-    assert worse["macro"][1] < 0
+    good, everything = np.diag([300, 300, 300]) + 10, np.ones(3, bool)
+    prior = np.array([0.5, 0.3, 0.2])
+    same = drift.prior_corrected_change(good, good, everything, prior, 500, (0.95, 0.95), 1)
+    assert same["accuracy_interval"][0] < 0 < same["accuracy_interval"][1]
+    worse = drift.prior_corrected_change(good + 60, good, everything, prior, 500, (0.95, 0.95), 1)
+    assert worse["accuracy_interval"][1] < 0 and (worse["f1_intervals"][:, 1] < 0).all()
+
+
+def test_prior_correction_ignores_the_mix_and_absent_domains():
+    test = np.array([[90, 10, 0], [5, 80, 15], [0, 10, 90]])
+    # Ten times the first domain, the same second one, none of the third.
+    batch = np.array([[900, 100, 0], [5, 80, 15], [0, 0, 0]])
+    present, prior = np.array([True, True, False]), np.array([0.5, 0.3, 0.2])
+    assert drift.prior_corrected(batch, present, prior)[0] == pytest.approx(
+        drift.prior_corrected(test, present, prior)[0]
+    )
+    np.testing.assert_allclose(
+        drift.prior_corrected(batch, present, prior)[1],
+        drift.prior_corrected(test, present, prior)[1],
+    )
 
 
 def test_bottom_k_sample_is_uniform_and_independent_of_chunking():
