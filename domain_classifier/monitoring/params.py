@@ -66,5 +66,5 @@ class MonitorParams:
 @dataclasses.dataclass(frozen=True)
 class ReferencePaths:
     split_dir: str = "data/split"
-    vocabulary: str = "data/features/vocabulary.json"
+    vocabulary: str = "data/features/sequences/vocabulary.json"
     champion_metrics: str = "metrics/champion.json"
