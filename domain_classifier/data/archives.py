@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,17 +54,42 @@ def save_array(array: np.ndarray, path: Path | str) -> None:
         np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
 
 
-def restamp_zip(path: Path | str, drop_keys: dict[str, tuple[str, ...]] | None = None) -> None:
-    """Rewrite a zip archive with fixed entry times, in name order; `drop_keys` removes
-    volatile keys from JSON entries (Keras writes `date_saved` into metadata.json)."""
-    drop_keys = drop_keys or {}
+def restamp_zip(path: Path | str, rewrite: dict[str, Callable] | None = None) -> None:
+    """Rewrite a zip archive with fixed entry times, in name order; `rewrite` maps a JSON
+    entry's name to a function that returns its content without volatile values."""
+    rewrite = rewrite or {}
     with zipfile.ZipFile(path) as source:
         entries = [(info, source.read(info)) for info in source.infolist()]
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as target:
         for info, data in sorted(entries, key=lambda entry: entry[0].filename):
-            if info.filename in drop_keys:
-                content = json.loads(data)
-                for key in drop_keys[info.filename]:
-                    content.pop(key, None)
+            if info.filename in rewrite:
+                content = rewrite[info.filename](json.loads(data))
                 data = json.dumps(content, sort_keys=True).encode()
             target.writestr(_entry(info.filename, info.compress_type), data)
+
+
+def without_keys(*keys: str) -> Callable[[dict], dict]:
+    return lambda content: {k: v for k, v in content.items() if k not in keys}
+
+
+def renumber(key: str) -> Callable:
+    """Replace the values of `key` anywhere in a JSON tree by 1, 2, ... in order of first
+    appearance: equal values stay equal. (Keras writes Python object ids there, which differ
+    in every process.)"""
+
+    def rewrite(content):
+        numbers: dict = {}
+
+        def walk(node):
+            if isinstance(node, dict):
+                return {
+                    k: numbers.setdefault(v, len(numbers) + 1) if k == key else walk(v)
+                    for k, v in node.items()
+                }
+            if isinstance(node, list):
+                return [walk(item) for item in node]
+            return node
+
+        return walk(content)
+
+    return rewrite

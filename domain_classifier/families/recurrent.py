@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from domain_classifier.data.archives import restamp_zip
+from domain_classifier.data.archives import renumber, restamp_zip, without_keys
 from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.errors import InputError
 from domain_classifier.families.family import Family
@@ -41,6 +41,10 @@ from domain_classifier.params import require
 
 log = logging.getLogger(__name__)
 SEQUENCE_FEATURES = (LABELS, SEQUENCES)
+KERAS_VOLATILE = {
+    "metadata.json": without_keys("date_saved"),
+    "config.json": renumber("shared_object_id"),
+}
 OBJECTIVE = "val_accuracy"
 PREDICT_BATCH = 256
 # Used for any option the search space leaves out.
@@ -169,8 +173,9 @@ class KerasTitleModel:
 
     def save(self, directory: Path) -> None:
         self.model.save(directory / "model.keras")
-        # Keras stamps the archive with the save time; equal weights must give equal bytes.
-        restamp_zip(directory / "model.keras", drop_keys={"metadata.json": ("date_saved",)})
+        # Keras stamps the archive with the save time and the config with object ids of this
+        # process; equal weights must give equal bytes.
+        restamp_zip(directory / "model.keras", rewrite=KERAS_VOLATILE)
         write_json(self.vocabulary, directory / "vocabulary.json")
         write_json(
             {"text": dataclasses.asdict(self.text), "sequence_length": self.sequence_length},

@@ -9,7 +9,14 @@ import zipfile
 import numpy as np
 import scipy.sparse
 
-from domain_classifier.data.archives import load_sparse, restamp_zip, save_array, save_sparse
+from domain_classifier.data.archives import (
+    load_sparse,
+    renumber,
+    restamp_zip,
+    save_array,
+    save_sparse,
+    without_keys,
+)
 
 
 def test_sparse_files_written_apart_in_time_are_identical(tmp_path):
@@ -39,8 +46,24 @@ def test_restamped_zip_drops_volatile_keys_and_times(tmp_path):
     time.sleep(2.1)
     archive(tmp_path / "b.zip", "2026-01-02")
     for name in ("a.zip", "b.zip"):
-        restamp_zip(tmp_path / name, drop_keys={"metadata.json": ("date_saved",)})
+        restamp_zip(tmp_path / name, rewrite={"metadata.json": without_keys("date_saved")})
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "a.zip") as restamped:
         assert json.loads(restamped.read("metadata.json")) == {"version": "3"}
         assert restamped.read("weights.bin") == b"\x00\x01"
+
+
+def test_object_ids_are_renumbered_keeping_which_are_shared():
+    def config(a, b):  # the shape of a Keras config: ids of this process's objects
+        return {
+            "layers": [
+                {"dtype": {"shared_object_id": a}, "init": {"shared_object_id": b}},
+                {"dtype": {"shared_object_id": a}},
+            ]
+        }
+
+    first, second = (
+        renumber("shared_object_id")(config(140, 77)),
+        renumber("shared_object_id")(config(901, 12)),
+    )
+    assert first == second == config(1, 2)
