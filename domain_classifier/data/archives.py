@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,21 @@ def save_array(array: np.ndarray, path: Path | str) -> None:
     """A .npy file (no timestamp in the format), written atomically."""
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
+
+
+def save_pickle(obj, path: Path | str) -> None:
+    """Pickle without the memo: shared references are written out again instead of as
+    back-references, so the bytes depend only on values, never on which equal strings
+    happen to be one object in this process (which varies run to run)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        pickler = pickle.Pickler(handle, protocol=5)
+        pickler.fast = True  # no memo; fine for the acyclic estimators saved here
+        pickler.dump(obj)
+
+
+def load_pickle(path: Path | str):
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
 
 
 def restamp_zip(path: Path | str, rewrite: dict[str, Callable] | None = None) -> None:

@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import joblib
 import numpy as np
 
+from domain_classifier.data.archives import load_pickle, save_pickle
 from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
 from domain_classifier.features.files import (
     LABELS,
@@ -27,7 +27,7 @@ TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
 class SklearnTitleModel:
     """A fitted title vectorizer and a fitted scikit-learn-style classifier over label ids."""
 
-    format = "joblib"
+    format = "pickle"
 
     def __init__(self, family: str, vectorizer: TitleVectorizer, classifier, labels: list[str]):
         self.family, self.vectorizer, self.classifier = family, vectorizer, classifier
@@ -37,11 +37,11 @@ class SklearnTitleModel:
         return self.classifier.predict_proba(self.vectorizer.transform(list(titles)))
 
     def save(self, directory: Path) -> None:
-        joblib.dump(self, directory / "model.joblib")
+        save_pickle(self, directory / "model.pkl")
 
     @classmethod
     def load(cls, directory: Path) -> SklearnTitleModel:
-        return joblib.load(Path(directory) / "model.joblib")
+        return load_pickle(Path(directory) / "model.pkl")
 
 
 def train_classical(

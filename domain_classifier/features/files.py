@@ -10,12 +10,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import joblib
 import numpy as np
 import scipy.sparse
 
-from domain_classifier.data.archives import load_sparse, save_array, save_sparse
-from domain_classifier.data.tables import atomic_path, read_json, write_json
+from domain_classifier.data.archives import (
+    load_pickle,
+    load_sparse,
+    save_array,
+    save_pickle,
+    save_sparse,
+)
+from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.features.text import TextSettings
 from domain_classifier.features.tokenize import TitleVectorizer
 
@@ -41,8 +46,7 @@ def read_labels(features_dir: Path | str, split: str | None = None):
 
 
 def write_tfidf(directory: Path, vectorizer: TitleVectorizer, matrices: dict) -> None:
-    with atomic_path(directory / "vectorizer.joblib") as tmp:
-        joblib.dump(vectorizer, tmp)
+    save_pickle(vectorizer, directory / "vectorizer.pkl")
     for split, matrix in matrices.items():
         save_sparse(matrix, directory / f"{split}.npz")
 
@@ -54,7 +58,7 @@ def read_tfidf(features_dir: Path | str, blocks, split: str) -> scipy.sparse.csr
 
 
 def read_vectorizer(features_dir: Path | str, blocks) -> TitleVectorizer:
-    parts = [joblib.load(Path(features_dir) / tfidf_set(b) / "vectorizer.joblib") for b in blocks]
+    parts = [load_pickle(Path(features_dir) / tfidf_set(b) / "vectorizer.pkl") for b in blocks]
     return TitleVectorizer.combine(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections import Counter
 
@@ -14,6 +15,7 @@ from domain_classifier.params import require
 
 PAD_ID, OOV_ID = 0, 1
 TFIDF_BLOCKS = ("word", "char")
+VOLATILE = ("stop_words_", "_stop_words_id")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,10 +93,18 @@ class TitleVectorizer:
         normalized = self.normalize(titles)
         for block in self.blocks.values():
             block.fit(normalized)
-            # A set ordered by the hash seed: pickles would differ run to run. Only
-            # informational (scikit-learn documents removing it before pickling).
-            vars(block).pop("stop_words_", None)
         return self
+
+    def __getstate__(self) -> dict:
+        # Per-process values would make equal vectorizers pickle to different bytes: a set
+        # ordered by the hash seed (informational; scikit-learn documents removing it) and
+        # the id() of the stop-word list (a cache key, set again by every transform).
+        blocks = {}
+        for name, block in self.blocks.items():
+            blocks[name] = copy.copy(block)
+            for volatile in VOLATILE:
+                vars(blocks[name]).pop(volatile, None)
+        return {**vars(self), "blocks": blocks}
 
     def normalize(self, titles) -> list[str]:
         return [self.text.normalize(title) for title in titles]

@@ -1,4 +1,7 @@
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -133,7 +136,7 @@ def test_builders_fit_sparse_features_and_give_probabilities(name, separable_dat
     assert proba.shape == (180, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert (proba.argmax(axis=1) == y).mean() > 0.9
-    # The stage saves the fitted model with joblib, so it must pickle.
+    # The stage saves the fitted model as a pickle, so it must pickle.
     assert np.allclose(pickle.loads(pickle.dumps(model)).predict_proba(X), proba)
 
 
@@ -208,3 +211,42 @@ def test_family_learns_the_real_sample(family, meli_features):
     model = REAL_BUILDS[family]().fit(X_train, y_train)
     predicted = model.predict_proba(X_test).argmax(axis=1)
     assert f1_score(y_test, predicted, average="macro") >= 0.75  # chance is about 0.33
+
+
+TWO_PROCESS_SCRIPT = """
+import sys
+import numpy as np
+from domain_classifier.families.classical import SklearnTitleModel
+from domain_classifier.families.hgb import HgbParams, build_hgb
+from domain_classifier.families.sgd import SgdParams, build_sgd
+from domain_classifier.families.xgb import XgbParams, build_xgb
+from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
+from domain_classifier.model_store import save_model
+
+rng = np.random.default_rng(0)
+words = [f"w{i}" for i in range(60)]
+titles = [" ".join(rng.choice(words, 5)) for _ in range(300)]
+y = np.array([int(t.split()[0][1:]) % 3 for t in titles])
+vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(titles)
+X = vectorizer.transform(titles)
+builds = {"sgd": build_sgd({"loss": "log_loss"}, SgdParams()),
+          "hgb": build_hgb({"max_iter": 10}, HgbParams(n_components=5)),
+          "xgb": build_xgb({"n_estimators": 10}, XgbParams(max_features=50, n_jobs=1))}
+for name, estimator in builds.items():
+    model = SklearnTitleModel(name, vectorizer, estimator.fit(X, y), ["a", "b", "c"])
+    save_model(model, f"{sys.argv[1]}/{name}")
+"""
+
+
+def test_models_saved_by_two_processes_are_byte_identical(tmp_path):
+    # Pickles record which equal strings share one object, and scikit-learn keeps an id();
+    # both vary between processes, so dvc.lock would change on every retraining.
+    for run, seed in (("a", "1"), ("b", "2")):
+        subprocess.run(
+            [sys.executable, "-c", TWO_PROCESS_SCRIPT, str(tmp_path / run)],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+    for name in ("sgd", "hgb", "xgb"):
+        for path in (tmp_path / "a" / name).iterdir():
+            assert path.read_bytes() == (tmp_path / "b" / name / path.name).read_bytes(), path
