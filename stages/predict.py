@@ -4,11 +4,10 @@ import dataclasses
 
 import click
 
-from domain_classifier.families.registry import load_model
 from domain_classifier.params import load_section
+from domain_classifier.serving.loading import load_scoring_model
 from domain_classifier.serving.predict import PredictParams, predict_file
 from domain_classifier.stage import PARAMS_OPTION, stage
-from domain_classifier.tracking.mlflow_store import load_registered
 
 
 @click.command()
@@ -29,11 +28,7 @@ def main(params_file, model_ref, input_path, output_path):
     overrides = {"input": input_path, "output": output_path}
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v})
     params.check("predict")
-    model = (
-        load_registered(model_ref, params_file)
-        if model_ref.startswith("models:/")
-        else load_model(model_ref)
-    )
+    model = load_scoring_model(model_ref, params_file)
     stats = predict_file(model, params)
     click.echo(
         f"scored {stats['rows']} rows from {params.input} into {params.output} "
