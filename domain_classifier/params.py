@@ -97,6 +97,9 @@ def _coerce(value, hint, where: str):
     return value
 
 
+MAX_SEED = 2**32 - 1  # the random_state range of numpy and scikit-learn
+
+
 def require(condition: bool, where: str, message: str) -> None:
     """Raise an InputError naming the param unless `condition` holds."""
     if not condition:

@@ -37,5 +37,12 @@ def stage(func):
             return func(*args, **kwargs)
         except InputError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a full disk, a read-only folder: the system's reason, one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except MemoryError:
+            raise click.ClickException(
+                "out of memory; lower the sizes in params.yaml (rows, features, batch sizes)"
+            ) from None
 
     return wrapper

@@ -1,5 +1,6 @@
 """Stage tokenize: fit text processing on train; write each feature set to its own folder."""
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from domain_classifier.features.tokenize import (
     TokenizeParams,
     build_vocabulary,
     encode_sequences,
-    make_vectorizer,
+    fit_vectorizer,
 )
 from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
@@ -29,27 +30,31 @@ def main(params_file, split_dir, out_dir):
     params = load_section(TokenizeParams, "tokenize", params_file)
     frames = {s: read_table(Path(split_dir) / f"{s}.parquet", COLUMNS) for s in SPLITS}
     titles = {name: frame[TITLE].tolist() for name, frame in frames.items()}
-    out = Path(out_dir)
     labels = sorted(frames["train"][DOMAIN].unique())
     label_ids = {label: i for i, label in enumerate(labels)}
-    with atomic_dir(out / files.LABELS) as staging:
+    vectorizer = fit_vectorizer(titles["train"], params, f"{split_dir}/train.parquet")
+    vocabulary = build_vocabulary(titles["train"], params)
+    out = Path(out_dir)
+    # Every folder is staged and moved in only when all four are written: a failure leaves
+    # the previous features whole, never a mixture of old and new.
+    with contextlib.ExitStack() as stack:
+        staged = {name: stack.enter_context(atomic_dir(out / name)) for name in files.FOLDERS}
         files.write_labels(
-            staging,
+            staged[files.LABELS],
             labels,
             {name: frame[DOMAIN].map(label_ids).to_numpy() for name, frame in frames.items()},
         )
-    vectorizer = make_vectorizer(params).fit(titles["train"])
-    for block in TFIDF_BLOCKS:
-        part = vectorizer.only(block)
-        with atomic_dir(out / files.tfidf_set(block)) as staging:
-            files.write_tfidf(staging, part, {n: part.transform(t) for n, t in titles.items()})
-    vocabulary = build_vocabulary(titles["train"], params)
-    encode = {
-        n: encode_sequences(t, vocabulary, params.text, params.sequence_length)
-        for n, t in titles.items()
-    }
-    with atomic_dir(out / files.SEQUENCES) as staging:
-        files.write_sequences(staging, vocabulary, params.text, params.sequence_length, encode)
+        for block in TFIDF_BLOCKS:
+            part = vectorizer.only(block)
+            matrices = {n: part.transform(t) for n, t in titles.items()}
+            files.write_tfidf(staged[files.tfidf_set(block)], part, matrices)
+        encode = {
+            n: encode_sequences(t, vocabulary, params.text, params.sequence_length)
+            for n, t in titles.items()
+        }
+        files.write_sequences(
+            staged[files.SEQUENCES], vocabulary, params.text, params.sequence_length, encode
+        )
     click.echo(
         f"{vectorizer.n_features()} TF-IDF features, {len(vocabulary) + 2} token ids, "
         f"{len(labels)} domains"

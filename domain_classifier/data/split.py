@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask
 from domain_classifier.errors import InputError
 from domain_classifier.features.text import dedup_key
-from domain_classifier.params import require
+from domain_classifier.params import MAX_SEED, require
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -26,6 +26,11 @@ class SplitParams:
     min_rows_per_domain: int = 20
 
     def check(self, where: str) -> None:
+        require(
+            0 <= self.seed <= MAX_SEED,
+            f"{where}.seed",
+            f"must be in 0..{MAX_SEED}, got {self.seed}",
+        )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             require(0 < value < 0.5, f"{where}.{name}", f"must be in (0, 0.5), got {value}")

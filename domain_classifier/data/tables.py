@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -30,21 +32,8 @@ def table_format(path: Path | str) -> str:
 
 def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a whole CSV (UTF-8) or Parquet table, checking that `columns` exist."""
-    path = Path(path)
-    _check_readable(path)
-    try:
-        if table_format(path) == ".parquet":
-            frame = pq.read_table(path).to_pandas()
-        else:
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
-            )
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, pa.ArrowInvalid) as exc:
-        raise InputError(f"{path}: cannot parse ({str(exc).splitlines()[0]})") from None
+    chunks = list(iter_table(path, READ_ALL))
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     check_columns(frame.columns, columns or [], path)
     if frame.empty:
         raise InputError(f"{path}: table has no rows")
@@ -52,27 +41,96 @@ def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFra
 
 
 def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Yield a CSV or Parquet table in chunks of about `chunk_rows` rows, in file order."""
+    """Yield a CSV or Parquet table in chunks of `chunk_rows` rows (the last may be shorter),
+    in file order; a table with a header and no rows yields one empty chunk.
+
+    CSV cells are read as the strings they are: no type inference (which could change its mind
+    after the first block) and no null markers ('NA', 'null', 'NaN' stay text; an empty cell is
+    an empty string)."""
     path = Path(path)
     _check_readable(path)
     try:
         if table_format(path) == ".parquet":
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
-            return
-        options = pa_csv.ConvertOptions(strings_can_be_null=True)
-        reader = pa_csv.open_csv(
-            path, read_options=pa_csv.ReadOptions(block_size=1 << 22), convert_options=options
-        )
-        for batch in reader:
-            yield batch.to_pandas()
-    except pa.ArrowInvalid as exc:
-        message = str(exc).splitlines()[0]
+            source = pq.ParquetFile(path)
+            batches = source.iter_batches(batch_size=min(chunk_rows, PARQUET_BATCH_ROWS))
+            for table in _rebatch(batches, chunk_rows, source.schema_arrow):
+                yield table.to_pandas()
+        else:
+            yield from _iter_csv(path, chunk_rows)
+    except (pa.ArrowInvalid, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "Empty CSV file" in message:
             raise InputError(f"{path}: file is empty") from None
-        if "UTF8" in message or "utf-8" in message.lower():
-            raise InputError(f"{path}: not valid UTF-8 ({message})") from None
         raise InputError(f"{path}: cannot parse ({message})") from None
+
+
+def table_rows(path: Path | str) -> int | None:
+    """Rows in a Parquet file from its footer; None for CSV, which must be read to count."""
+    if table_format(path) != ".parquet" or not Path(path).is_file():
+        return None
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowInvalid, OSError):
+        return None  # iter_table reports the damage with the file's name
+
+
+READ_ALL = 1 << 40
+PARQUET_BATCH_ROWS = 1 << 16
+CSV_BLOCK_BYTES = 1 << 22
+
+
+def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    names = pa_csv.open_csv(path).schema.names
+    options = pa_csv.ConvertOptions(
+        column_types={name: pa.binary() for name in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    reader = pa_csv.open_csv(
+        path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=options
+    )
+    done = 0
+    for table in _rebatch(reader, chunk_rows, reader.schema):
+        yield _decoded(table, path, done).to_pandas()
+        done += table.num_rows
+
+
+def _rebatch(batches, chunk_rows: int, schema: pa.Schema) -> Iterator[pa.Table]:
+    """Regroup record batches into tables of exactly `chunk_rows` rows (the last shorter);
+    a source with no rows gives one empty table, so its columns can still be checked."""
+    pending, count, emitted = [], 0, False
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema)
+            yield table.slice(0, chunk_rows)
+            rest = table.slice(chunk_rows)
+            pending, count, emitted = rest.to_batches(), rest.num_rows, True
+    if count or not emitted:
+        yield pa.Table.from_batches(pending, schema)
+
+
+def _decoded(table: pa.Table, path: Path, first_row: int) -> pa.Table:
+    """Binary CSV columns as UTF-8 strings; an undecodable cell is an error naming it."""
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        try:
+            columns.append(column.cast(pa.string()))
+        except pa.ArrowInvalid:
+            row = next(i for i, v in enumerate(column.to_pylist()) if not _is_utf8(v))
+            raise InputError(
+                f"{path}: column '{name}', data row {first_row + row + 1}: not valid UTF-8"
+            ) from None
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_columns(present, required: list[str], path: Path | str) -> None:
@@ -95,9 +153,11 @@ def _check_readable(path: Path) -> None:
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _clear_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); an output is as readable as any file the user makes.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -111,14 +171,59 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     """Yield an empty staging folder beside `path`; it replaces `path` as a whole only if the
     block succeeds, so a failed stage never leaves a half-written output folder."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    _clear_leftovers(path)
+    staging = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent))
+    os.chmod(staging, 0o777 & ~_umask())
     try:
         yield staging
-        shutil.rmtree(path, ignore_errors=True)
+        # The old folder moves aside before the new one moves in: at no moment is `path` a
+        # mixture, and a kill in between leaves the old output beside it, removed next run.
+        retired = path.with_name(f"{_temp_prefix(path)}old{TEMP_SUFFIX}")
+        if path.exists():
+            path.rename(retired)
         staging.rename(path)
+        shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+TEMP_SUFFIX = ".tmp"
+_OWNER = re.compile(r"\.pid(\d+)\.")
+
+
+def _temp_prefix(path: Path) -> str:
+    """Temporary names carry the writer's pid, so a later run can tell a leftover from the
+    file of a writer still at work."""
+    return f".{path.name}.pid{os.getpid()}."
+
+
+def _clear_leftovers(path: Path) -> None:
+    """Create `path`'s folder; remove temporary files beside `path` whose writer is gone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
+        owner = _OWNER.search(leftover.name[len(path.name) + 1 :])
+        if owner and _alive(int(owner.group(1))):
+            continue
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_table(frame: pd.DataFrame, path: Path | str) -> None:

@@ -19,6 +19,7 @@ from domain_classifier.features.files import (
     tfidf_set,
 )
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
+from domain_classifier.params import require
 
 log = logging.getLogger(__name__)
 TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
@@ -44,11 +45,30 @@ class SklearnTitleModel:
         return load_pickle(Path(directory) / "model.pkl")
 
 
+def check_folds(y: np.ndarray, folds: int, where: str) -> None:
+    """Stratified K-fold needs every domain in every fold: refuse before any trial runs."""
+    smallest = int(np.bincount(y).min())
+    require(
+        folds <= smallest,
+        where,
+        f"is {folds}, but the smallest domain in train has {smallest} rows; "
+        f"set it to at most {smallest}",
+    )
+
+
 def train_classical(
-    build: Callable, params: CrossValidatedParams, features_dir: Path | str, family: str
+    build: Callable,
+    params: CrossValidatedParams,
+    features_dir: Path | str,
+    family: str,
+    check: Callable | None = None,
 ):
-    """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train."""
+    """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train.
+    `check(params, X, section)` refuses, before tuning, params that these features rule out."""
     X, y = read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_labels(features_dir, "train")
+    check_folds(y, params.cv_folds, f"train_{family}.cv_folds")
+    if check is not None:
+        check(params, X, f"train_{family}")
     log.info(
         "%s: tuning %d trials, %d-fold CV on %d rows x %d features",
         family,
@@ -73,6 +93,6 @@ def train_classical(
     return model, best, history
 
 
-def classical_trainer(build: Callable):
+def classical_trainer(build: Callable, check: Callable | None = None):
     """The `Family.train` of a TF-IDF family whose estimator `build(values, params)` makes."""
-    return functools.partial(train_classical, build)
+    return functools.partial(train_classical, build, check=check)

@@ -86,4 +86,22 @@ def build_hgb(values: dict, params: HgbParams) -> Pipeline:
     return Pipeline(steps).set_params(**{f"model__{k}": v for k, v in values.items()})
 
 
-FAMILY = Family("hgb", HgbParams, classical_trainer(build_hgb), SklearnTitleModel, TFIDF_FEATURES)
+def check_components(params: HgbParams, X, section: str) -> None:
+    """The reduction keeps n_components columns, fitted on each fold's train part."""
+    fold_rows = X.shape[0] - -(-X.shape[0] // params.cv_folds)
+    limit = min(X.shape[1], fold_rows) - (params.reduction == "svd")
+    require(
+        params.n_components <= limit,
+        f"{section}.n_components",
+        f"is {params.n_components}, but the features allow at most {limit} "
+        f"({X.shape[1]} TF-IDF columns, {fold_rows} rows per CV fold)",
+    )
+
+
+FAMILY = Family(
+    "hgb",
+    HgbParams,
+    classical_trainer(build_hgb, check_components),
+    SklearnTitleModel,
+    TFIDF_FEATURES,
+)

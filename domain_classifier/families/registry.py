@@ -41,4 +41,10 @@ def load_model(directory: Path | str) -> TitleModel:
             f"{Path(directory) / 'meta.json'}: format {meta.get('format')!r} is "
             f"not the {family.name} family's {family.model.format!r}"
         )
-    return family.model.load(Path(directory))
+    try:
+        return family.model.load(Path(directory))
+    except InputError:
+        raise
+    except Exception as exc:  # truncated or foreign files fail in many libraries' own ways
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{directory}: cannot load the {family.name} model ({reason})") from None

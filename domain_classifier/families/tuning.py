@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from domain_classifier.params import require
+from domain_classifier.params import MAX_SEED, require
 
 log = logging.getLogger(__name__)
 OBJECTIVE = "accuracy"
@@ -29,7 +29,11 @@ class SearchParams:
 
     def check(self, where: str) -> None:
         # keras-tuner replaces seed 0 by a random seed, which would break reproducibility.
-        require(self.seed != 0, f"{where}.seed", "must be non-zero (keras-tuner treats 0 as unset)")
+        require(
+            0 < self.seed <= MAX_SEED,
+            f"{where}.seed",
+            f"must be in 1..{MAX_SEED} (keras-tuner treats 0 as unset), got {self.seed}",
+        )
         require(self.max_trials >= 1, f"{where}.max_trials", f"must be >= 1, got {self.max_trials}")
         require(self.num_initial_points >= 1, f"{where}.num_initial_points", "must be >= 1")
 

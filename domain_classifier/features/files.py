@@ -22,13 +22,16 @@ from domain_classifier.data.archives import (
 )
 from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.features.text import TextSettings
-from domain_classifier.features.tokenize import TitleVectorizer
+from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
 
 LABELS, SEQUENCES = "labels", "sequences"
 
 
 def tfidf_set(block: str) -> str:
     return f"tfidf_{block}"
+
+
+FOLDERS = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS), SEQUENCES)
 
 
 def write_labels(directory: Path, labels: list[str], ids: dict[str, np.ndarray]) -> None:

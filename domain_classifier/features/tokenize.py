@@ -10,12 +10,14 @@ import numpy as np
 import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from domain_classifier.errors import InputError
 from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, TextSettings, tokens
 from domain_classifier.params import require
 
 PAD_ID, OOV_ID = 0, 1
 TFIDF_BLOCKS = ("word", "char")
 VOLATILE = ("stop_words_", "_stop_words_id")
+MAX_SEQUENCE_LENGTH = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,12 @@ class TokenizeParams:
             )
         for name in ("word_max_features", "char_max_features", "min_df", "sequence_length"):
             require(getattr(self, name) >= 1, f"{where}.{name}", "must be >= 1")
+        # Titles are a few dozen tokens; the padded matrix is rows x length int32 in memory.
+        require(
+            self.sequence_length <= MAX_SEQUENCE_LENGTH,
+            f"{where}.sequence_length",
+            f"must be <= {MAX_SEQUENCE_LENGTH} (titles are short), got {self.sequence_length}",
+        )
         require(self.vocab_size >= 3, f"{where}.vocab_size", "must be >= 3 (pad, unknown, a word)")
 
     @property
@@ -137,6 +145,22 @@ class TitleVectorizer:
 def make_vectorizer(params: TokenizeParams) -> TitleVectorizer:
     """Word and character TF-IDF side by side; both see the normalised title."""
     return TitleVectorizer(params.text, {name: tfidf_block(name, params) for name in TFIDF_BLOCKS})
+
+
+def fit_vectorizer(titles: list[str], params: TokenizeParams, source: str) -> TitleVectorizer:
+    """Fit on train titles, or say in one line why these titles and params give no features."""
+    require(
+        params.min_df <= len(titles),
+        "tokenize.min_df",
+        f"is {params.min_df}, but train has only {len(titles)} titles",
+    )
+    try:
+        return make_vectorizer(params).fit(titles)
+    except ValueError as exc:  # scikit-learn: empty vocabulary, min_df beyond max_df, ...
+        raise InputError(
+            f"{source}: no TF-IDF features from {len(titles)} train titles ({exc}); "
+            f"check the titles or lower tokenize.min_df"
+        ) from None
 
 
 def build_vocabulary(titles, params: TokenizeParams) -> list[str]:

@@ -13,7 +13,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from domain_classifier.data.schema import blank_mask
-from domain_classifier.data.tables import atomic_path, check_columns, iter_table, table_format
+from domain_classifier.data.tables import (
+    atomic_path,
+    check_columns,
+    iter_table,
+    table_format,
+    table_rows,
+)
 from domain_classifier.errors import InputError
 from domain_classifier.model_store import TitleModel
 from domain_classifier.params import require
@@ -28,6 +34,9 @@ class PredictParams:
     text_column: str = "title"
     top_k: int = 3
     chunk_rows: int = 50000
+    # OWASP's rule for CSV opened in a spreadsheet: a cell starting with = + - @ tab or CR is
+    # a formula there, so such cells get a leading quote. Off: cells are copied verbatim.
+    csv_formula_guard: bool = True
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
@@ -39,13 +48,44 @@ class PredictParams:
                 require(False, f"{where}.{name}", str(exc))
 
 
+def output_columns(top_k: int) -> list[str]:
+    """The columns predict adds to every input row."""
+    ranked = [f"top{r}_{what}" for r in range(1, top_k + 1) for what in ("domain", "probability")]
+    return ["predicted_domain", "probability", *ranked]
+
+
+def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> None:
+    """Refuse a batch predict cannot score as it is: no title column, a title column that
+    holds something other than text, or columns that the output would overwrite."""
+    check_columns(chunk.columns, [params.text_column], params.input)
+    titles = chunk[params.text_column]
+    if isinstance(titles.dtype, pd.CategoricalDtype):
+        titles = titles.cat.categories.to_series()
+    kind = pd.api.types.infer_dtype(titles, skipna=True)
+    if kind not in TEXT_KINDS:
+        raise InputError(
+            f"{params.input}: column '{params.text_column}' holds {kind} values, not text; "
+            f"titles must be strings"
+        )
+    taken = [c for c in output_columns(min(params.top_k, n_labels)) if c in chunk.columns]
+    if taken:
+        raise InputError(
+            f"{params.input}: has column(s) {', '.join(map(repr, taken))}, which predict "
+            f"writes; rename them (the output keeps every input column)"
+        )
+
+
+# pandas' names for a column of strings (a categorical one is judged by its categories).
+TEXT_KINDS = ("string", "empty")
+
+
 def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
     """Add predicted domain, its probability and the top-k domains to a chunk."""
     titles = chunk[text_column]
     blank = blank_mask(titles).to_numpy()
     proba = np.zeros((len(chunk), len(model.labels)), dtype=np.float64)
     if (~blank).any():
-        proba[~blank] = model.predict_proba(titles[~blank].astype(str).tolist())
+        proba[~blank] = model.predict_proba(titles[~blank].tolist())
     k = min(top_k, len(model.labels))
     order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
     labels = np.asarray(model.labels, dtype=object)
@@ -66,15 +106,16 @@ def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k:
 def predict_file(model: TitleModel, params: PredictParams) -> dict:
     """Score params.input into params.output; return rows, blank titles and rows per second."""
     start, rows, blanks = time.perf_counter(), 0, 0
+    total = table_rows(params.input)
     with atomic_path(params.output) as tmp:
-        writer = _ChunkWriter(tmp, table_format(params.output))
+        writer = _ChunkWriter(tmp, table_format(params.output), params.csv_formula_guard)
         try:
             for chunk in iter_table(params.input, params.chunk_rows):
-                check_columns(chunk.columns, [params.text_column], params.input)
+                check_batch(chunk, params, len(model.labels))
                 scored, blank = score_chunk(model, chunk, params.text_column, params.top_k)
                 writer.write(scored)
                 rows, blanks = rows + len(chunk), blanks + blank
-                log.info("scored %d rows", rows)
+                _log_progress(rows, total, time.perf_counter() - start)
         finally:
             writer.close()
         if rows == 0:
@@ -90,15 +131,38 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
     }
 
 
+def _log_progress(rows: int, total: int | None, seconds: float) -> None:
+    of = f" of {total:,} ({rows / total:.0%})" if total else ""
+    log.info("scored %s rows%s, %s rows/s", f"{rows:,}", of, f"{rows / max(seconds, 1e-9):,.0f}")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix a quote to text cells a spreadsheet would run as a formula (OWASP CSV injection)."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.infer_dtype(column, skipna=True) != "string":
+            continue
+        risky = column.str.startswith(FORMULA_START, na=False)
+        if risky.any():
+            out.loc[risky, name] = "'" + column[risky]
+    return out
+
+
 class _ChunkWriter:
     """Appends scored chunks to one CSV or Parquet file."""
 
-    def __init__(self, path: Path, fmt: str):
+    def __init__(self, path: Path, fmt: str, formula_guard: bool):
         self.path, self.fmt, self.parquet = path, fmt, None
-        self.first = True
+        self.first, self.formula_guard = True, formula_guard
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == ".csv":
+            if self.formula_guard:
+                frame = neutralise_formulas(frame)
             frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -21,8 +21,10 @@ from domain_classifier.data.schema import TITLE
 from domain_classifier.families.registry import load_model
 
 ARTIFACT = "title_model"
+# No input schema on purpose: MLflow's enforcement would turn numbers and nulls into text and
+# score the first of several columns; `titles_of` validates requests as predict does instead.
 SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string")]),
+    inputs=None,
     outputs=Schema([ColSpec("string", "domain"), ColSpec("double", "probability")]),
 )
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
@@ -52,12 +54,47 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={importlib.metadata.version(name)}" for name in REQUIREMENTS]
 
 
-def titles_of(model_input) -> list[str]:
-    """Accept a DataFrame (its `title` column, or its only column), a Series or a list."""
+# One request is scored in memory at once; batches beyond this go through `predict`.
+MAX_REQUEST_TITLES = 10_000
+
+
+def _refuse(message: str):
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    # INVALID_PARAMETER_VALUE is what the scoring server answers with HTTP 400.
+    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+def titles_of(model_input) -> pd.Series:
+    """The titles of a request, validated as predict validates a batch: a DataFrame's `title`
+    column or its only column, a Series or a list; strings only (null stays null)."""
+    if isinstance(model_input, dict):  # the server's {"inputs": {"title": [...]}}
+        try:
+            model_input = pd.DataFrame(model_input)
+        except ValueError as exc:
+            raise _refuse(f"cannot read the request's columns: {exc}") from None
     if isinstance(model_input, pd.DataFrame):
-        column = TITLE if TITLE in model_input.columns else model_input.columns[0]
-        model_input = model_input[column]
-    return [str(title) for title in np.asarray(model_input, dtype=object).ravel()]
+        if TITLE not in model_input.columns and len(model_input.columns) != 1:
+            raise _refuse(
+                f"input has columns {list(map(str, model_input.columns))}: send a '{TITLE}' "
+                f"column or a single column of titles"
+            )
+        model_input = model_input[TITLE if TITLE in model_input.columns else model_input.columns[0]]
+    titles = pd.Series(np.asarray(model_input, dtype=object).ravel(), dtype=object)
+    if len(titles) > MAX_REQUEST_TITLES:
+        raise _refuse(
+            f"{len(titles)} titles in one request; the limit is {MAX_REQUEST_TITLES} "
+            f"(score larger batches with `predict`)"
+        )
+    present = titles[titles.notna()]
+    wrong = present[~present.map(lambda value: isinstance(value, str))]
+    if len(wrong):
+        raise _refuse(
+            f"titles must be strings; row {wrong.index[0] + 1} is "
+            f"{type(wrong.iloc[0]).__name__} {wrong.iloc[0]!r}"
+        )
+    return titles
 
 
 class TitleClassifier(mlflow.pyfunc.PythonModel):
@@ -67,13 +104,15 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         self.model = load_model(context.artifacts[ARTIFACT])
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        proba = self.model.predict_proba(titles_of(model_input))
-        best = proba.argmax(axis=1)
+        """Domain and probability per title; a null or blank title gets neither, as in predict."""
+        from domain_classifier.serving.predict import score_chunk
+
+        frame = pd.DataFrame({TITLE: titles_of(model_input)})
+        scored, _ = score_chunk(self.model, frame, TITLE, 1)
+        domain = scored["predicted_domain"].astype(object)
+        # None, not pandas' NA, so that the scoring server's JSON has null for a blank title.
         return pd.DataFrame(
-            {
-                "domain": np.asarray(self.model.labels, dtype=object)[best],
-                "probability": proba[np.arange(len(best)), best],
-            }
+            {"domain": domain.where(domain.notna(), None), "probability": scored["probability"]}
         )
 
 

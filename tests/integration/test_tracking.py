@@ -158,3 +158,32 @@ def test_a_stage_refuses_an_invalid_model_name_in_one_line(tmp_path):
         "(it goes into models:/<name>@champion), got 'team/classifier'"
     ]
     assert not (tmp_path / "champion.json").exists()
+
+
+def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_dir, tmp_path):
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from domain_classifier.serving.pyfunc import MAX_REQUEST_TITLES, log_title_model
+
+    assert connect(params_file(tmp_path)) is not None
+    with mlflow.start_run():
+        served = mlflow.pyfunc.load_model(log_title_model(saved_sgd_dir))
+    out = served.predict(pd.DataFrame({"title": [TITLES[0], None, "  ", ""]}))
+    assert out["domain"].tolist()[1:] == [None, None, None]
+    assert out["domain"].iloc[0] == predict_labels(load_model(saved_sgd_dir), TITLES[:1])[0]
+    assert out["probability"].isna().tolist() == [False, True, True, True]
+    assert served.predict({"title": TITLES[:1]})["domain"].tolist() == out["domain"].tolist()[:1]
+    refused = {
+        "numbers": [1, 2, 3],
+        "no title column": pd.DataFrame({"name": TITLES, "shop": TITLES}),
+        "too many": pd.DataFrame({"title": ["x"] * (MAX_REQUEST_TITLES + 1)}),
+    }
+    messages = {
+        "numbers": "titles must be strings; row 1 is int",
+        "no title column": "send a 'title' column or a single column",
+        "too many": f"the limit is {MAX_REQUEST_TITLES}",
+    }
+    for case, batch in refused.items():
+        with pytest.raises(MlflowException, match=messages[case]):
+            served.predict(batch)
