@@ -69,6 +69,7 @@ def test_vectorizer_is_fitted_on_given_titles_only():
         ({"unicode_form": "NFX"}, "tokenize.unicode_form"),
         ({"char_ngram_range": [5, 2]}, "tokenize.char_ngram_range"),
         ({"vocab_size": 2}, "tokenize.vocab_size"),
+        ({"sequence_length": 100_000_000}, "tokenize.sequence_length' must be <= 1024"),
     ],
 )
 def test_bad_tokenize_params_are_named(raw, param):
@@ -118,3 +119,19 @@ def test_vectorizers_fitted_in_two_processes_pickle_to_the_same_bytes(tmp_path):
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "titles, min_df, message",
+    [
+        (["!!!", "???", "..."] * 5, 1, "no TF-IDF features from 15 train titles"),
+        (["shampoo", "capinha"] * 5, 11, "'tokenize.min_df' is 11, but train has only 10 titles"),
+    ],
+)
+def test_titles_that_give_no_features_are_one_clear_error(titles, min_df, message):
+    from domain_classifier.features.tokenize import fit_vectorizer
+
+    params = TokenizeParams(min_df=min_df)
+    with pytest.raises(InputError, match=message) as info:
+        fit_vectorizer(titles, params, "train.parquet")
+    assert "\n" not in str(info.value)

@@ -83,3 +83,85 @@ def test_bad_predict_params_are_named():
         parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.csv", "top_k": 0}, "predict")
     with pytest.raises(InputError, match="predict.output"):
         parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.json"}, "predict")
+
+
+def read_csv_as_text(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_every_input_column_is_copied_as_it_is(model, tmp_path):
+    src, out = tmp_path / "batch.csv", tmp_path / "out.csv"
+    src.write_text("title,country,code\nShampoo 300ml,NA,007\nNA,N/A,#N/A\nnull,,1.50\n")
+    predict_file(model, PredictParams(input=str(src), output=str(out), top_k=1))
+    scored = read_csv_as_text(out)
+    assert scored[["title", "country", "code"]].equals(read_csv_as_text(src))
+    # "NA" and "null" are titles like any other: they are scored, not taken as missing.
+    assert (scored["predicted_domain"] != "").all()
+
+
+def test_csv_output_defuses_spreadsheet_formulas_unless_turned_off(model, tmp_path):
+    titles = ["=1+2 Shampoo", "+cmd|' /C calc'!A0", "-2 Capinha", "@SUM(A1)", "Shampoo"]
+    src = tmp_path / "batch.parquet"
+    pd.DataFrame({"title": titles}).to_parquet(src)
+    for guard, expected in ((True, ["'" + t for t in titles[:4]] + titles[4:]), (False, titles)):
+        out = tmp_path / f"out_{guard}.csv"
+        predict_file(model, PredictParams(str(src), str(out), csv_formula_guard=guard))
+        assert read_csv_as_text(out)["title"].tolist() == expected
+    parquet_out = tmp_path / "out.parquet"
+    predict_file(model, PredictParams(str(src), str(parquet_out)))
+    assert pd.read_parquet(parquet_out)["title"].tolist() == titles
+
+
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (pd.Series([1, 2]), "column 'title' holds integer values, not text"),
+        (pd.Series([1.5, None]), "column 'title' holds floating values, not text"),
+        (pd.Series([b"a", b"b"]), "column 'title' holds bytes values, not text"),
+    ],
+)
+def test_a_title_column_that_is_not_text_is_one_clear_error(model, tmp_path, column, message):
+    src, out = tmp_path / "batch.parquet", tmp_path / "out.csv"
+    pd.DataFrame({"title": column}).to_parquet(src)
+    with pytest.raises(InputError, match=message):
+        predict_file(model, PredictParams(str(src), str(out)))
+    assert not out.exists()
+
+
+def test_categorical_titles_are_scored_as_text(model, tmp_path):
+    src, out = tmp_path / "batch.parquet", tmp_path / "out.parquet"
+    titles = pd.Series(["Shampoo Marca 300ml", "Capinha iPhone"], dtype="category")
+    pd.DataFrame({"title": titles}).to_parquet(src)
+    predict_file(model, PredictParams(str(src), str(out)))
+    assert pd.read_parquet(out)["predicted_domain"].tolist() == [
+        "MLB-SHAMPOOS",
+        "MLB-CELLPHONE_COVERS",
+    ]
+
+
+def test_input_columns_are_never_overwritten(model, tmp_path):
+    src, out = tmp_path / "batch.csv", tmp_path / "out.csv"
+    src.write_text("title,probability\nShampoo,high\n")
+    with pytest.raises(InputError, match="has column.s. 'probability', which predict writes"):
+        predict_file(model, PredictParams(str(src), str(out)))
+    assert not out.exists()
+
+
+def test_an_undecodable_title_names_its_row(model, tmp_path):
+    src, out = tmp_path / "batch.csv", tmp_path / "out.csv"
+    src.write_bytes(b"title\nShampoo\nJos\xe9 Lojas\n")
+    with pytest.raises(InputError, match=r"column 'title', data row 2: not valid UTF-8"):
+        predict_file(model, PredictParams(str(src), str(out)))
+    assert not out.exists()
+
+
+def test_a_truncated_model_file_is_one_clear_error(saved_sgd_dir, tmp_path):
+    import shutil
+
+    damaged = tmp_path / "model"
+    shutil.copytree(saved_sgd_dir, damaged)
+    biggest = max(damaged.iterdir(), key=lambda p: p.stat().st_size)
+    biggest.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    with pytest.raises(InputError, match=rf"^{damaged}: cannot load the sgd model") as info:
+        load_model(damaged)
+    assert "\n" not in str(info.value)

@@ -56,6 +56,8 @@ def test_fractions_and_minimum_rows_are_checked():
         parse_dataclass(SplitParams, {"val_fraction": 0.7}, "split")
     with pytest.raises(InputError, match="split.min_rows_per_domain' must be >= 7"):
         parse_dataclass(SplitParams, {"min_rows_per_domain": 3}, "split")
+    with pytest.raises(InputError, match=r"'split.seed' must be in 0..4294967295, got -1"):
+        parse_dataclass(SplitParams, {"seed": -1}, "split")
 
 
 def test_counts_per_split(small_catalogue):

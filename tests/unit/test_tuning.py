@@ -12,7 +12,7 @@ from domain_classifier.params import parse_dataclass
     "raw, message",
     [
         ({"max_trials": 0}, "train_sgd.max_trials' must be >= 1"),
-        ({"seed": 0}, "train_sgd.seed' must be non-zero"),
+        ({"seed": 0}, "train_sgd.seed' must be in 1.."),
         ({"cv_folds": 1}, "train_sgd.cv_folds"),
         ({"space": {"alpah": [0.1]}}, "train_sgd.space.alpah' is not a known option"),
         (
@@ -33,6 +33,7 @@ from domain_classifier.params import parse_dataclass
             "train_sgd.space.penalty' value 'l3' is invalid",
         ),
         ({"space": {"alpha": {"min": "1e-6", "max": 1.0}}}, "min and max must be numbers"),
+        ({"seed": -1}, r"'train_sgd.seed' must be in 1..4294967295"),
     ],
 )
 def test_impossible_search_spaces_are_refused_before_training(raw, message):
@@ -76,3 +77,20 @@ def test_search_reports_when_every_trial_fails(separable_data):
     params = CrossValidatedParams(seed=3, max_trials=2, num_initial_points=1)
     with pytest.raises(RuntimeError):
         bayesian_search(broken, {"alpha": [1.0]}, X, y, params, "broken")
+
+
+def test_folds_beyond_the_smallest_domain_are_refused_before_tuning():
+    from domain_classifier.families.classical import check_folds
+
+    check_folds(np.array([0, 0, 0, 1, 1, 1]), 3, "train_sgd.cv_folds")
+    with pytest.raises(InputError, match=r"'train_sgd.cv_folds' is 4, .* has 3 rows"):
+        check_folds(np.array([0, 0, 0, 1, 1, 1, 1]), 4, "train_sgd.cv_folds")
+
+
+def test_more_components_than_the_features_allow_are_refused(separable_data):
+    from domain_classifier.families.hgb import HgbParams, check_components
+
+    X, _ = separable_data  # 120 rows x 20 columns
+    check_components(HgbParams(n_components=19), X, "train_hgb")
+    with pytest.raises(InputError, match=r"'train_hgb.n_components' is 20, .* at most 19"):
+        check_components(HgbParams(n_components=20), X, "train_hgb")
