@@ -36,7 +36,8 @@ def stage(func):
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            raise click.ClickException(str(exc)) from None
+            # One line even when a value in the message (a column name, say) holds a newline.
+            raise click.ClickException(" ".join(str(exc).splitlines())) from None
         except OSError as exc:  # a full disk, a read-only folder: the system's reason, one line
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None

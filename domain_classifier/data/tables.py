@@ -80,7 +80,10 @@ CSV_BLOCK_BYTES = 1 << 22
 
 
 def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    names = pa_csv.open_csv(path).schema.names
+    try:
+        names = pa_csv.open_csv(path).schema.names
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: header row: not valid UTF-8 (byte {exc.start + 1})") from None
     options = pa_csv.ConvertOptions(
         column_types={name: pa.binary() for name in names},
         strings_can_be_null=False,
@@ -135,10 +138,14 @@ def _is_utf8(value: bytes) -> bool:
 
 def check_columns(present, required: list[str], path: Path | str) -> None:
     """Raise naming the file and the first missing column."""
+    present = list(present)
+    repeated = sorted({str(c) for c in present if present.count(c) > 1})
+    if repeated:
+        raise InputError(f"{path}: column {repeated[0]!r} appears more than once")
     missing = [c for c in required if c not in present]
     if missing:
         raise InputError(
-            f"{path}: no column '{missing[0]}' (columns: {', '.join(map(str, present))})"
+            f"{path}: no column '{missing[0]}' (columns: {', '.join(map(repr, present))})"
         )
 
 
