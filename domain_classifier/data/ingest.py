@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask, row_list
+from domain_classifier.data.schema import DOMAIN, TITLE, blank_mask, check_text, row_list
 from domain_classifier.data.tables import read_table
 from domain_classifier.errors import InputError
 from domain_classifier.params import require
@@ -33,6 +33,7 @@ def ingest(params: DataParams) -> pd.DataFrame:
     """Read and validate the source; return the canonical two-column table."""
     path = Path(params.source)
     raw = read_table(path, [params.text_column, params.label_column])
+    check_text(raw[params.text_column], path, params.text_column)
     frame = pd.DataFrame(
         {
             TITLE: raw[params.text_column].astype("string"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from domain_classifier.errors import InputError
+
 TITLE, DOMAIN = "title", "domain"
 COLUMNS = [TITLE, DOMAIN]
 
@@ -18,3 +20,18 @@ def row_list(index, limit: int = 5) -> str:
     rows = [str(i + 1) for i in list(index)[:limit]]
     more = f" and {len(index) - limit} more" if len(index) > limit else ""
     return ", ".join(rows) + more
+
+
+# pandas' names for a column of strings (a categorical one is judged by its categories).
+TEXT_KINDS = ("string", "empty")
+
+
+def check_text(titles: pd.Series, path, column: str) -> None:
+    """Titles must be text: a numeric or binary column is a wrong column, not titles."""
+    if isinstance(titles.dtype, pd.CategoricalDtype):
+        titles = titles.cat.categories.to_series()
+    kind = pd.api.types.infer_dtype(titles, skipna=True)
+    if kind not in TEXT_KINDS:
+        raise InputError(
+            f"{path}: column '{column}' holds {kind} values, not text; titles must be strings"
+        )

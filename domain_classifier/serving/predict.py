@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from domain_classifier.data.schema import blank_mask
+from domain_classifier.data.schema import blank_mask, check_text
 from domain_classifier.data.tables import (
     atomic_path,
     check_columns,
@@ -58,25 +58,13 @@ def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> No
     """Refuse a batch predict cannot score as it is: no title column, a title column that
     holds something other than text, or columns that the output would overwrite."""
     check_columns(chunk.columns, [params.text_column], params.input)
-    titles = chunk[params.text_column]
-    if isinstance(titles.dtype, pd.CategoricalDtype):
-        titles = titles.cat.categories.to_series()
-    kind = pd.api.types.infer_dtype(titles, skipna=True)
-    if kind not in TEXT_KINDS:
-        raise InputError(
-            f"{params.input}: column '{params.text_column}' holds {kind} values, not text; "
-            f"titles must be strings"
-        )
+    check_text(chunk[params.text_column], params.input, params.text_column)
     taken = [c for c in output_columns(min(params.top_k, n_labels)) if c in chunk.columns]
     if taken:
         raise InputError(
             f"{params.input}: has column(s) {', '.join(map(repr, taken))}, which predict "
             f"writes; rename them (the output keeps every input column)"
         )
-
-
-# pandas' names for a column of strings (a categorical one is judged by its categories).
-TEXT_KINDS = ("string", "empty")
 
 
 def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
