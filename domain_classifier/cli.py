@@ -160,7 +160,9 @@ def ui(host, port, params_file):
 
     params = section_params(MlflowParams, "mlflow", params_file)
     click.echo(f"training runs: http://{host}:{port}/{runs_page(params)}")
-    _run_tool(["mlflow", "ui", "--backend-store-uri", params.uri, "-h", host, "-p", str(port)])
+    # One worker is plenty for one person and starts in a fraction of the time.
+    command = ["mlflow", "ui", "--backend-store-uri", params.uri, "--workers", "1"]
+    _run_tool([*command, "-h", host, "-p", str(port)])
 
 
 # Everything after the command name goes to the tool as it is, --help included.
@@ -186,6 +188,7 @@ def train(ctx):
 def _run_tool(command: list[str], **env: str) -> None:
     """Become a tool of this environment (signals reach it directly), its bin/ first on PATH."""
     path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    sys.stdout.flush()  # exec drops what Python still buffers
     os.execve(BIN / command[0], command, {**os.environ, "PATH": path, **env})
 
 
