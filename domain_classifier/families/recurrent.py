@@ -387,4 +387,5 @@ def recurrent_family(name: str, layer_name: str) -> Family:
         functools.partial(train_recurrent, layer_name),
         KerasTitleModel,
         SEQUENCE_FEATURES,
+        tuning_score="holdout_accuracy",
     )

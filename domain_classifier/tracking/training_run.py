@@ -52,7 +52,7 @@ def log_quality(model, split_dir: Path) -> None:
 def log_training(
     params: MlflowParams,
     *,
-    family: str,
+    family,
     model,
     model_dir,
     best: dict,
@@ -61,16 +61,17 @@ def log_training(
     split_dir,
     seconds: float,
 ) -> str:
-    """One MLflow run for one training stage; returns its run id."""
+    """One MLflow run for the training stage of `family` (a Family); returns its run id."""
     import mlflow
 
+    family, score = family.name, family.tuning_score
     stage = f"train_{family}"
     record = stage_record(stage)
     model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
     with mlflow.start_run(run_name=family) as run:
         mlflow.set_tags({"family": family, "dvc.model_md5": model_md5, **stage_tags(record, stage)})
         mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
-        mlflow.log_metric("cv_accuracy", float(history["accuracy"].max()))
+        mlflow.log_metric(score, float(history["accuracy"].max()))
         for trial, accuracy in enumerate(history["accuracy"]):
             mlflow.log_metric("trial_accuracy", float(accuracy), step=trial)
         mlflow.log_table(flat_history(history), "trials.json")

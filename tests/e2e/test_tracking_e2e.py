@@ -18,6 +18,7 @@ import pytest
 import yaml
 from dvc.utils.serialize import parse_yaml
 
+from domain_classifier.families import registry
 from domain_classifier.families.registry import load_model
 from tests.support.net import free_port
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
@@ -71,10 +72,8 @@ def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
             assert metrics[f"{split}_macro_f1"] == pytest.approx(
                 evaluation[family][split]["macro_f1"]
             )
-        assert (
-            metrics["cv_accuracy"]
-            == read_json(project / f"metrics/train/{family}.json")["cv_accuracy"]
-        )
+        score = registry.get(family).tuning_score
+        assert metrics[score] == read_json(project / f"metrics/train/{family}.json")[score]
         artifacts = {a.path for a in store.list_artifacts(matching[0].info.run_id, "confusion")}
         assert artifacts == {"confusion/test.png", "confusion/val.png"}
 
