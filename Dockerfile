@@ -2,7 +2,8 @@
 #   docker build -t domain-classifier .
 #   docker run --rm domain-classifier train
 #   docker run --rm -p 5000:5000 domain-classifier serve --host 0.0.0.0
-# The environment comes only from uv.lock (uv sync --frozen), as `make venv` builds it.
+# The environment comes only from uv.lock (uv sync --frozen), as `make venv` builds it; no
+# uv cache is kept in the image (it would double its size).
 FROM python:3.11-slim-bookworm
 
 # git: DVC keeps its pipeline state (dvc.lock, run cache) in a git repository.
@@ -15,7 +16,7 @@ USER app
 WORKDIR /home/app/project
 ENV UV_PROJECT_ENVIRONMENT=/home/app/project/.venv \
     UV_COMPILE_BYTECODE=1 \
-    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
     PATH=/home/app/project/.venv/bin:$PATH
 
 # Dependencies first: this layer is rebuilt only when the lock file changes.
