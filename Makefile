@@ -71,15 +71,13 @@ experiments: venv
 benchmark: venv
 	$(BIN)/python -m domain_classifier.tools.predict_benchmark
 
-# MLflow: browse every mirrored run, and serve the registered champion (loopback only).
-MLFLOW_STORE ?= sqlite:///mlflow.db
-MODEL_NAME ?= domain-classifier
+# MLflow through the console script (no PATH needed): `ui` opens on the training runs with
+# their macro-F1; `serve` answers POST /invocations with the registered champion (loopback only).
 ui: venv
-	$(BIN)/mlflow ui --backend-store-uri $(MLFLOW_STORE) -h 127.0.0.1 -p 2020
+	$(BIN)/domain-classifier ui
 
 serve: venv
-	MLFLOW_TRACKING_URI=$(MLFLOW_STORE) $(BIN)/mlflow models serve \
-	  -m models:/$(MODEL_NAME)@champion --env-manager local -h 127.0.0.1 -p 5000
+	$(BIN)/domain-classifier serve
 
 clean:
 	rm -rf $(VENV)

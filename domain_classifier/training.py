@@ -15,12 +15,14 @@ from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
-def save_training(model, best: dict, history, model_dir, metrics_file, trials_file) -> None:
+def save_training(
+    model, best: dict, history, model_dir, metrics_file, trials_file, score: str
+) -> None:
     """Write the model (with its best hyperparameters), the tuning score and the trial history."""
     save_model(model, model_dir, extra={"best_hyperparameters": best})
     write_json(
         {
-            "cv_accuracy": float(history["accuracy"].max()),
+            score: float(history["accuracy"].max()),
             "trials": int(len(history)),
             "best": best,
         },
@@ -62,12 +64,12 @@ def training_command(family: Family) -> click.Command:
         tracking = connect(params_file)  # before training: a required store fails fast
         connected = time.perf_counter()
         model, best, history = family.train(params, Path(features), family.name)
-        save_training(model, best, history, out, metrics, trials)
+        save_training(model, best, history, out, metrics, trials, family.tuning_score)
         trained = time.perf_counter()
         mirror(
             tracking,
             log_training,
-            family=family.name,
+            family=family,
             model=model,
             model_dir=out,
             best=best,
@@ -78,7 +80,8 @@ def training_command(family: Family) -> click.Command:
         )
         mirror_seconds = connected - started + time.perf_counter() - trained
         click.echo(
-            f"{family.name}: best {best}, tuning accuracy {history['accuracy'].max():.4f}; "
+            f"{family.name}: best {best}, {family.tuning_score.replace('_', ' ')} "
+            f"{history['accuracy'].max():.4f}; "
             f"MLflow mirror took {mirror_seconds:.1f} s"
         )
 

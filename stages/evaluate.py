@@ -4,11 +4,6 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.data.tables import read_table, write_json, write_table
-from domain_classifier.evaluation.metrics import evaluate_split
-from domain_classifier.evaluation.selection import EvaluateParams
-from domain_classifier.families.registry import load_model
-from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -21,6 +16,12 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, split_dir, models_dir, metrics, plots_dir):
     """Write per-family metrics, per-domain reports and confusion data."""
+    from domain_classifier.data.tables import read_table, write_json, write_table
+    from domain_classifier.evaluation.metrics import evaluate_split
+    from domain_classifier.evaluation.selection import EvaluateParams
+    from domain_classifier.families.registry import load_model
+    from domain_classifier.params import load_section
+
     params = load_section(EvaluateParams, "evaluate", params_file)
     splits = {
         s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])

@@ -2,9 +2,6 @@
 
 import click
 
-from domain_classifier.data.ingest import DataParams, ingest
-from domain_classifier.data.tables import write_table
-from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -19,6 +16,10 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, out):
     """Write the canonical (title, domain) table that split reads."""
+    from domain_classifier.data.ingest import DataParams, ingest
+    from domain_classifier.data.tables import write_table
+    from domain_classifier.params import load_section
+
     params = load_section(DataParams, "data", params_file)
     frame = ingest(params)
     write_table(frame, out)

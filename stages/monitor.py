@@ -4,14 +4,6 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.families.registry import load_model
-from domain_classifier.features.files import SEQUENCES, read_encoding
-from domain_classifier.monitoring.checks import run_monitor
-from domain_classifier.monitoring.history import append_history, history_row
-from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
-from domain_classifier.monitoring.report import write_outputs
-from domain_classifier.params import load_section
-from domain_classifier.serving.predict import PredictParams
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -51,6 +43,15 @@ def main(
     history,
 ):
     """Compare the predict stage's output with the training reference."""
+    from domain_classifier.families.registry import load_model
+    from domain_classifier.features.files import SEQUENCES, read_encoding
+    from domain_classifier.monitoring.checks import run_monitor
+    from domain_classifier.monitoring.history import append_history, history_row
+    from domain_classifier.monitoring.params import MonitorParams, ReferencePaths
+    from domain_classifier.monitoring.report import write_outputs
+    from domain_classifier.params import load_section
+    from domain_classifier.serving.predict import PredictParams
+
     params = load_section(MonitorParams, "monitor", params_file)
     predict = load_section(PredictParams, "predict", params_file)
     _, text, _ = read_encoding(features)

@@ -1,12 +1,7 @@
 """Stage predict: batch-score new titles with the champion model."""
 
-import dataclasses
-
 import click
 
-from domain_classifier.params import load_section
-from domain_classifier.serving.loading import load_scoring_model
-from domain_classifier.serving.predict import PredictParams, predict_file
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -24,16 +19,14 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, model_ref, input_path, output_path):
     """Score params predict.input into predict.output, one output row per input row."""
-    params = load_section(PredictParams, "predict", params_file)
-    overrides = {"input": input_path, "output": output_path}
-    params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v})
-    params.check("predict")
-    model = load_scoring_model(model_ref, params_file)
-    stats = predict_file(model, params)
-    click.echo(
-        f"scored {stats['rows']} rows from {params.input} into {params.output} "
-        f"at {stats['rows_per_second']:,.0f} rows/s"
+    from domain_classifier.params import load_section
+    from domain_classifier.serving.batch import predict_batch, with_paths
+    from domain_classifier.serving.predict import PredictParams
+
+    params = with_paths(
+        load_section(PredictParams, "predict", params_file), input_path, output_path
     )
+    click.echo(predict_batch(params, model_ref, params_file))
 
 
 if __name__ == "__main__":

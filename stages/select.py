@@ -5,12 +5,7 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.data.tables import read_json, write_json
-from domain_classifier.evaluation.selection import EvaluateParams, champion_summary, choose_champion
-from domain_classifier.model_store import copy_model
-from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
-from domain_classifier.tracking.mlflow_store import connect, mirror, register_champion
 
 
 @click.command()
@@ -21,6 +16,16 @@ from domain_classifier.tracking.mlflow_store import connect, mirror, register_ch
 @stage
 def main(params_file, evaluation, models_dir, metrics):
     """Write the champion model and its metrics (test reported, never used to choose)."""
+    from domain_classifier.data.tables import read_json, write_json
+    from domain_classifier.evaluation.selection import (
+        EvaluateParams,
+        champion_summary,
+        choose_champion,
+    )
+    from domain_classifier.model_store import copy_model
+    from domain_classifier.params import load_section
+    from domain_classifier.tracking.mlflow_store import connect, mirror, register_champion
+
     params = load_section(EvaluateParams, "evaluate", params_file)
     tracking = connect(params_file)
     results = {f: r for f, r in read_json(evaluation).items() if f in params.families}

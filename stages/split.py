@@ -4,9 +4,6 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.data.split import SplitParams, split_catalogue, split_counts
-from domain_classifier.data.tables import read_table, write_json, write_table
-from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -18,6 +15,10 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, data, out_dir, metrics):
     """Write train/val/test tables, per-domain counts and split metrics."""
+    from domain_classifier.data.split import SplitParams, split_catalogue, split_counts
+    from domain_classifier.data.tables import read_table, write_json, write_table
+    from domain_classifier.params import load_section
+
     params = load_section(SplitParams, "split", params_file)
     splits, summary = split_catalogue(read_table(data, ["title", "domain"]), params)
     totals, per_domain = split_counts(splits)

@@ -5,18 +5,6 @@ from pathlib import Path
 
 import click
 
-from domain_classifier.data.schema import COLUMNS, DOMAIN, TITLE
-from domain_classifier.data.split import SPLITS
-from domain_classifier.data.tables import atomic_dir, read_table
-from domain_classifier.features import files
-from domain_classifier.features.tokenize import (
-    TFIDF_BLOCKS,
-    TokenizeParams,
-    build_vocabulary,
-    encode_sequences,
-    fit_vectorizer,
-)
-from domain_classifier.params import load_section
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -27,6 +15,19 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, split_dir, out_dir):
     """Fit on train only, transform every split."""
+    from domain_classifier.data.schema import COLUMNS, DOMAIN, TITLE
+    from domain_classifier.data.split import SPLITS
+    from domain_classifier.data.tables import atomic_dir, read_table
+    from domain_classifier.features import files
+    from domain_classifier.features.tokenize import (
+        TFIDF_BLOCKS,
+        TokenizeParams,
+        build_vocabulary,
+        encode_sequences,
+        fit_vectorizer,
+    )
+    from domain_classifier.params import load_section
+
     params = load_section(TokenizeParams, "tokenize", params_file)
     frames = {s: read_table(Path(split_dir) / f"{s}.parquet", COLUMNS) for s in SPLITS}
     titles = {name: frame[TITLE].tolist() for name, frame in frames.items()}

@@ -25,6 +25,8 @@ class Family:
     train: Callable[[Any, Path, str], tuple]
     model: type
     features: tuple[str, ...]
+    # What the tuning score measures, as metrics name it: CV on train, or a held-out part.
+    tuning_score: str = "cv_accuracy"
 
     def __post_init__(self):
         unknown = set(self.features) - set(FEATURE_SETS)

@@ -26,6 +26,7 @@ from domain_classifier.families.tuning import (
     check_space,
     declare,
     trial_history,
+    with_progress,
 )
 from domain_classifier.features.files import (
     LABELS,
@@ -280,7 +281,7 @@ def tune(family: tuple[str, str], params: RecurrentParams, fit, holdout, sizes: 
     import keras_tuner
 
     with tempfile.TemporaryDirectory(prefix=f"tuner-{family[0]}-") as workdir:
-        tuner = keras_tuner.BayesianOptimization(
+        tuner = with_progress(keras_tuner.BayesianOptimization, family[0])(
             make_hypermodel(family, params, sizes),
             objective=OBJECTIVE,
             max_trials=params.max_trials,
@@ -386,4 +387,5 @@ def recurrent_family(name: str, layer_name: str) -> Family:
         functools.partial(train_recurrent, layer_name),
         KerasTitleModel,
         SEQUENCE_FEATURES,
+        tuning_score="holdout_accuracy",
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
+import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -128,10 +130,54 @@ def declare(hp, space: dict) -> dict:
     return values
 
 
-def make_tuner_class():
+def with_progress(tuner_class, family: str):
+    """`tuner_class` logging each trial as it ends: its score and how long it took."""
+
+    class ProgressTuner(tuner_class):
+        def on_trial_begin(self, trial):
+            super().on_trial_begin(trial)
+            self._trial_started = time.perf_counter()
+
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            score = self.oracle.get_trial(trial.trial_id).score
+            log.info(
+                "%s: trial %d of %d done: %s %s (%.1f s)",
+                family,
+                len(self.oracle.trials),
+                self.oracle.max_trials,
+                self.oracle.objective.name,
+                "failed" if score is None else f"{score:.4f}",
+                time.perf_counter() - self._trial_started,
+            )
+
+    return ProgressTuner
+
+
+def cross_validate(estimator, X, y, cv, where: str) -> float:
+    """Mean accuracy over the folds of `cv`, logging each fold as it ends."""
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+
+    scores, folds = [], cv.get_n_splits()
+    for fold, (fit, held) in enumerate(cv.split(X, y), start=1):
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            # A trial stopped at max_iter is just scored lower; the warning tells a user nothing.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = clone(estimator).fit(X[fit], y[fit])
+        scores.append(float(np.mean(model.predict(X[held]) == y[held])))
+        elapsed = time.perf_counter() - started
+        log.info(
+            "%s, fold %d of %d: accuracy %.4f (%.1f s)", where, fold, folds, scores[-1], elapsed
+        )
+    return float(np.mean(scores))
+
+
+def make_tuner_class(family: str):
     """Build the Tuner subclass lazily: importing keras_tuner pulls in TensorFlow."""
     import keras_tuner
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold
 
     class CrossValidationTuner(keras_tuner.Tuner):
         """Scores each trial's estimator by mean accuracy over stratified folds."""
@@ -144,13 +190,13 @@ def make_tuner_class():
 
         def run_trial(self, trial, X, y):
             estimator = self.hypermodel.build(trial.hyperparameters)
-            scores = cross_val_score(estimator, X, y, cv=self.cv, scoring=OBJECTIVE)
-            return {OBJECTIVE: float(np.mean(scores))}
+            where = f"{family}: trial {len(self.oracle.trials)} of {self.oracle.max_trials}"
+            return {OBJECTIVE: cross_validate(estimator, X, np.asarray(y), self.cv, where)}
 
         def save_model(self, trial_id, model, step=0):
             """The best configuration is refitted on all of train; nothing to keep per trial."""
 
-    return CrossValidationTuner
+    return with_progress(CrossValidationTuner, family)
 
 
 def bayesian_search(
@@ -166,7 +212,7 @@ def bayesian_search(
         seed=params.seed,
     )
     with tempfile.TemporaryDirectory(prefix=f"tuner-{name}-") as workdir:
-        tuner = make_tuner_class()(
+        tuner = make_tuner_class(name)(
             build,
             space,
             params.cv_folds,

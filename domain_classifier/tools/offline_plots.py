@@ -44,8 +44,10 @@ def offline_html(specs: dict[str, dict], title: str) -> str:
     """
     names = list(specs)
     charts = "\n".join(
-        f'<h2>{escape(name)}</h2>\n<div id="chart-{i}"></div>' for i, name in enumerate(names)
+        f'<h2 id="h-{i}">{escape(name)}</h2>\n<div id="chart-{i}"></div>'
+        for i, name in enumerate(names)
     )
+    contents = "".join(f'<li><a href="#h-{i}">{escape(n)}</a></li>' for i, n in enumerate(names))
     # "</" inside a <script> would end it early; "<\/" is the same string to JavaScript.
     payload = json.dumps([specs[name] for name in names]).replace("</", "<\\/")
     # Static page: no actions menu (its links point at the online Vega editor).
@@ -57,7 +59,7 @@ def offline_html(specs: dict[str, dict], title: str) -> str:
     return (
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{escape(title)}</title>\n'
         f"<script>{vl_convert.javascript_bundle()}</script></head>\n"
-        f"<body><h1>{escape(title)}</h1>\n{charts}\n<script>{draw}</script></body></html>\n"
+        f"<body><h1>{escape(title)}</h1>\n<nav><h2>Contents</h2><ol>{contents}</ol></nav>\n{charts}\n<script>{draw}</script></body></html>\n"
     )
 
 

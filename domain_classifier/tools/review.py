@@ -72,6 +72,11 @@ def folded(chart: str, champion_family: str) -> bool:
     return re.search(rf"(?<![a-z]){re.escape(champion_family)}(?![a-z])", chart) is None
 
 
+def anchor(heading: str) -> str:
+    """The id GitHub gives a markdown heading: lower case, punctuation dropped, spaces '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
 def image_name(index: int, chart: str) -> str:
     return f"{index:02d}-{re.sub(r'[^a-z0-9]+', '-', chart.lower()).strip('-')[:60]}.png"
 
@@ -99,9 +104,16 @@ def report_markdown(
     rev: str, champion: dict, metrics: str, params: str, images: list[tuple[str, str]], html: str
 ) -> str:
     """The report's text; `images` are (chart title, path relative to the report) in order."""
-    # A blank line between images: GitHub would otherwise flow them side by side.
+    # A heading per chart gives the contents list its anchors (and keeps images apart).
     shown = [
-        f"![{title}]({path})\n" for title, path in images if not folded(title, champion["family"])
+        f"#### {title}\n\n![{title}]({path})\n"
+        for title, path in images
+        if not folded(title, champion["family"])
+    ]
+    contents = [
+        f"- [{title}](#{anchor(title)})"
+        for title, _ in images
+        if not folded(title, champion["family"])
     ]
     hidden = [
         f"![{title}]({path})\n" for title, path in images if folded(title, champion["family"])
@@ -111,6 +123,10 @@ def report_markdown(
         "",
         champion_line(champion),
         "",
+        "Contents: [Metrics](#metrics) · [Params](#params) · [Plots](#plots)",
+        "",
+        *contents,
+        "",
         "### Metrics",
         "",
         _section(metrics, "metrics", headline(metrics)),
@@ -119,7 +135,9 @@ def report_markdown(
         "",
         _section(params, "params"),
         "",
-        f"### Plots (`{rev}` and workspace)",
+        "### Plots",
+        "",
+        f"`{rev}` and workspace.",
         "",
         *shown,
     ]

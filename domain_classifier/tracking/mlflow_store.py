@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -23,6 +24,16 @@ log = logging.getLogger(__name__)
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 EXPERIMENT_NAME = re.compile(r"^[\w][\w .:/-]*$")
 SQLITE = "sqlite:///"
+# MLflow 3's UI opens on GenAI pages unless the experiment is tagged and linked as classic ML;
+# its runs table shows metric columns only from a saved view, shared through a tag too.
+VIEW_KEY = "training-runs"
+QUALITY = ("metrics.`val_macro_f1`", "metrics.`test_macro_f1`")
+RUNS_VIEW_STATE = {"selectedColumns": [*QUALITY, "tags.`family`"], "orderByKey": QUALITY[0]}
+EXPERIMENT_TAGS = {
+    "mlflow.experimentKind": "custom_model_development",
+    f"mlflow.sharedViewState.{VIEW_KEY}": json.dumps({**RUNS_VIEW_STATE, "orderByAsc": False}),
+}
+RUNS_VIEW = f"workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
 PROBE_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 
 
@@ -97,7 +108,9 @@ def connect(params_file) -> MlflowParams | None:
             ):
                 # Else artifacts land in ./mlruns of whichever workspace logs first.
                 mlflow.create_experiment(params.experiment, (project_root() / "mlruns").as_uri())
-            mlflow.set_experiment(params.experiment)
+            experiment = mlflow.set_experiment(params.experiment)
+            if not EXPERIMENT_TAGS.items() <= experiment.tags.items():  # stores made before
+                mlflow.set_experiment_tags(EXPERIMENT_TAGS)
     except Exception as exc:  # any failure here means: no tracking for this stage
         return _unreachable(params, exc)
     return params
@@ -229,3 +242,46 @@ def load_registered(uri: str, params_file):
         raise InputError(
             f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
         ) from None
+
+
+def champion_uri(params: MlflowParams) -> str:
+    return f"models:/{params.registered_model}@champion"
+
+
+def require_champion(params: MlflowParams) -> None:
+    """Refuse in one line unless the store holds a champion; an absent SQLite store is not
+    opened, since opening one creates an empty database file."""
+    shown = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
+    missing = InputError(
+        f"no model registered as {champion_uri(params)} in {shown}; run `make run` first"
+    )
+    uri = params.uri
+    if not _store_exists(uri):
+        raise missing
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        with _environ(PROBE_ENV):
+            MlflowClient(uri).get_model_version_by_alias(params.registered_model, "champion")
+    except MlflowException:
+        raise missing from None
+    except Exception as exc:  # e.g. a tracking server that is down
+        raise InputError(f"MLflow tracking store {shown} unreachable: {_first_line(exc)}") from None
+
+
+def _store_exists(uri: str) -> bool:
+    return not uri.startswith(SQLITE) or Path(uri[len(SQLITE) :]).is_file()
+
+
+def runs_page(params: MlflowParams) -> str:
+    """The UI route of the experiment's runs table (relative to the UI's address)."""
+    shown = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
+    experiment = None
+    if _store_exists(params.uri):
+        from mlflow import MlflowClient
+
+        experiment = MlflowClient(params.uri).get_experiment_by_name(params.experiment)
+    if experiment is None:
+        raise InputError(f"no experiment {params.experiment!r} in {shown}; run `make run` first")
+    return f"#/experiments/{experiment.experiment_id}/runs?{RUNS_VIEW}"

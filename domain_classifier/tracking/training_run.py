@@ -13,8 +13,12 @@ from domain_classifier.tracking.lineage import stage_record, stage_tags
 from domain_classifier.tracking.mlflow_store import MlflowParams, flat_params
 from domain_classifier.training import flat_history
 
+# Past this many domains a count matrix is one bright cell per row: rows are normalised.
+NORMALISE_ABOVE = 12
 
-def confusion_figure(actual, predicted, labels: list[str]):
+
+def confusion_figure(actual, predicted, labels: list[str], normalize: str | None = None):
+    """The confusion matrix as a figure; `normalize="true"` divides each actual row by its sum."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a build machine
@@ -25,13 +29,23 @@ def confusion_figure(actual, predicted, labels: list[str]):
         actual,
         predicted,
         labels=labels,
-        include_values=len(labels) <= 12,
+        normalize=normalize,
+        include_values=len(labels) <= NORMALISE_ABOVE,
+        values_format=".2f" if normalize else None,
         xticks_rotation="vertical",
         colorbar=False,
     )
     display.figure_.set_size_inches(size, size)
     display.figure_.tight_layout()
     return display.figure_
+
+
+def confusion_views(split: str, domains: int) -> list[tuple[str, str | None]]:
+    """(artifact name, normalize) of each matrix logged for a split: normalised rows by
+    default past NORMALISE_ABOVE domains, the counts still beside them."""
+    if domains <= NORMALISE_ABOVE:
+        return [(split, None)]
+    return [(split, "true"), (f"{split}_counts", None)]
 
 
 def log_quality(model, split_dir: Path) -> None:
@@ -44,15 +58,18 @@ def log_quality(model, split_dir: Path) -> None:
         summary, per_domain, confusion = evaluate_split(model, frame, split)
         mlflow.log_metrics({f"{split}_{k}": v for k, v in summary.items() if k != "rows"})
         mlflow.log_table(per_domain, f"per_domain/{split}.json")
-        figure = confusion_figure(confusion["actual"], confusion["predicted"], model.labels)
-        mlflow.log_figure(figure, f"confusion/{split}.png")
-        plt.close(figure)
+        for name, normalize in confusion_views(split, len(model.labels)):
+            figure = confusion_figure(
+                confusion["actual"], confusion["predicted"], model.labels, normalize
+            )
+            mlflow.log_figure(figure, f"confusion/{name}.png")
+            plt.close(figure)
 
 
 def log_training(
     params: MlflowParams,
     *,
-    family: str,
+    family,
     model,
     model_dir,
     best: dict,
@@ -61,16 +78,17 @@ def log_training(
     split_dir,
     seconds: float,
 ) -> str:
-    """One MLflow run for one training stage; returns its run id."""
+    """One MLflow run for the training stage of `family` (a Family); returns its run id."""
     import mlflow
 
+    family, score = family.name, family.tuning_score
     stage = f"train_{family}"
     record = stage_record(stage)
     model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
     with mlflow.start_run(run_name=family) as run:
         mlflow.set_tags({"family": family, "dvc.model_md5": model_md5, **stage_tags(record, stage)})
         mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
-        mlflow.log_metric("cv_accuracy", float(history["accuracy"].max()))
+        mlflow.log_metric(score, float(history["accuracy"].max()))
         for trial, accuracy in enumerate(history["accuracy"]):
             mlflow.log_metric("trial_accuracy", float(accuracy), step=trial)
         mlflow.log_table(flat_history(history), "trials.json")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from dvc.utils.serialize import parse_yaml
 
+from domain_classifier.families import registry
 from domain_classifier.families.registry import load_model
 from tests.support.net import free_port
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
@@ -70,12 +72,12 @@ def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
             assert metrics[f"{split}_macro_f1"] == pytest.approx(
                 evaluation[family][split]["macro_f1"]
             )
-        assert (
-            metrics["cv_accuracy"]
-            == read_json(project / f"metrics/train/{family}.json")["cv_accuracy"]
-        )
+        score = registry.get(family).tuning_score
+        assert metrics[score] == read_json(project / f"metrics/train/{family}.json")[score]
         artifacts = {a.path for a in store.list_artifacts(matching[0].info.run_id, "confusion")}
-        assert artifacts == {"confusion/test.png", "confusion/val.png"}
+        counts = len(load_model(project / f"models/{family}").labels) > 12
+        expected = {"test", "val"} | ({"test_counts", "val_counts"} if counts else set())
+        assert artifacts == {f"confusion/{name}.png" for name in expected}
 
 
 def test_a_repro_that_skips_every_stage_logs_no_run(project, store):
@@ -131,23 +133,15 @@ def test_serving_the_champion_answers_raw_titles(project, store):
     expected = load_model(project / "models/champion")
     expected = np.asarray(expected.labels)[expected.predict_proba(titles).argmax(axis=1)]
     port = free_port()
+    console = Path(sys.executable).parent / "domain-classifier"
+    if not console.is_file():
+        pytest.skip(f"{console} not installed yet (uv sync installs it)")
+    # As from a plain shell: the environment's bin/ (uvicorn) is not on PATH.
     server = subprocess.Popen(
-        [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            f"models:/{NAME}@champion",
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
+        [str(console), "serve", "--port", str(port)],
         cwd=project,
         start_new_session=True,
-        env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"},
+        env={**os.environ, "PATH": "/usr/bin:/bin"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

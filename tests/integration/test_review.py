@@ -197,3 +197,23 @@ def test_cli_runs_as_a_module():
         text=True,
     )
     assert done.returncode == 0 and "--rev" in done.stdout
+
+
+def test_contents_link_to_every_shown_chart_and_section():
+    champion = {"family": "sgd", "val_macro_f1": 0.9, "test_macro_f1": 0.8, "test_accuracy": 0.7}
+    images = [("Tuning trials (CV accuracy)", "r/1.png"), ("Per-domain F1 (test)", "r/2.png")]
+    text = review.report_markdown("main", champion, "", "", images, "r/plots.html")
+    headings = {review.anchor(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    assert set(links) == headings - {review.anchor(text.splitlines()[0].lstrip("# "))}
+    assert {"tuning-trials-cv-accuracy", "per-domain-f1-test", "metrics", "plots"} <= set(links)
+
+
+def test_offline_page_lists_its_charts_with_working_links():
+    from domain_classifier.tools.offline_plots import offline_html
+
+    spec = {"mark": "point", "data": {"values": [{"x": 1}]}, "encoding": {}}
+    page = offline_html({"A chart": spec, "B <chart>": spec}, "Plots")
+    links = re.findall(r'<a href="#([^"]+)">([^<]*)</a>', page)
+    assert [text for _, text in links] == ["A chart", "B &lt;chart&gt;"]
+    assert all(f'<h2 id="{target}">' in page for target, _ in links)

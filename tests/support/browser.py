@@ -25,6 +25,12 @@ FLAGS = (
 # log still records each attempt. (Chromium's IPv6 probe connect()s a UDP socket, which sends
 # no packet.)
 CONFINE = ("--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND")
+# The same confinement, except for the loopback server a test starts.
+CONFINE_BUT_LOOPBACK = (
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+)
 # Chromium marks its own service traffic (clock sync, account and spelling lookups) this way;
 # a page's requests carry the page's origin ("null" for file://).
 BROWSER_INITIATOR = "not an origin"
@@ -64,6 +70,24 @@ def render_page(html: Path | str, budget_ms: int = 30_000, timeout_s: float = 30
             raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
         page, own = requested_urls(json.loads(netlog.read_text(encoding="utf-8")))
     return PageRender(count_charts(done.stdout), page, own)
+
+
+def dump_url(url: str, budget_ms: int = 30_000, screenshot: Path | None = None) -> str:
+    """The DOM of a page a local server serves, after `budget_ms` of virtual time."""
+    with tempfile.TemporaryDirectory(prefix="chromium-") as tmp:
+        shot = [f"--screenshot={screenshot}", "--window-size=1600,1000"] if screenshot else []
+        command = [
+            chromium(),
+            *FLAGS,
+            *CONFINE_BUT_LOOPBACK,
+            f"--user-data-dir={tmp}/profile",
+            *shot,
+        ]
+        command += [f"--virtual-time-budget={budget_ms}", "--dump-dom", url]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
+    return done.stdout
 
 
 def requested_urls(netlog: dict) -> tuple[list[str], list[str]]:

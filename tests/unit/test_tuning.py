@@ -1,3 +1,6 @@
+import dataclasses
+import logging
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -94,3 +97,27 @@ def test_more_components_than_the_features_allow_are_refused(separable_data):
     check_components(HgbParams(n_components=19), X, "train_hgb")
     with pytest.raises(InputError, match=r"'train_hgb.n_components' is 20, .* at most 19"):
         check_components(HgbParams(n_components=20), X, "train_hgb")
+
+
+def test_search_logs_each_fold_and_trial_as_it_ends(separable_data, caplog):
+    X, y = separable_data
+    params = SgdParams(seed=3, max_trials=2, num_initial_points=2, cv_folds=2)
+    params = dataclasses.replace(params, space={"alpha": [1e-4, 1e-2], "loss": ["log_loss"]})
+    with caplog.at_level(logging.INFO, logger="domain_classifier.families.tuning"):
+        _, history = bayesian_search(
+            lambda v: build_sgd(v, params), params.space, X, y, params, "sgd"
+        )
+    lines = [record.getMessage() for record in caplog.records]
+    folds = [line for line in lines if ", fold " in line]
+    trials = [line for line in lines if " done: " in line]
+    assert [line.split(":")[1] for line in folds] == [
+        " trial 1 of 2, fold 1 of 2",
+        " trial 1 of 2, fold 2 of 2",
+        " trial 2 of 2, fold 1 of 2",
+        " trial 2 of 2, fold 2 of 2",
+    ]
+    assert [line.split(" done")[0] for line in trials] == ["sgd: trial 1 of 2", "sgd: trial 2 of 2"]
+    assert [f"{score:.4f}" in line for score, line in zip(history["accuracy"], trials)] == [
+        True,
+        True,
+    ]

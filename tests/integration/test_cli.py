@@ -1,0 +1,57 @@
+"""The `domain-classifier` console script as a user runs it: installed, from any folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CONSOLE = Path(sys.executable).parent / "domain-classifier"
+# A plain shell: the environment's bin/ is not on PATH.
+PLAIN = {**os.environ, "PATH": "/usr/bin:/bin"}
+
+pytestmark = pytest.mark.skipif(
+    not CONSOLE.is_file(), reason=f"{CONSOLE} not installed yet (uv sync installs it)"
+)
+
+
+def console(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CONSOLE), *args], cwd=cwd, env=PLAIN, capture_output=True, text=True)
+
+
+def test_classify_prints_domain_probability_and_top_k(saved_sgd_dir, tmp_path):
+    titles = ["Shampoo Anticaspa Marca3 103ml", "Capinha Silicone iPhone 7 Pro"]
+    done = console("classify", *titles, "--model", str(saved_sgd_dir), "--top-k", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [(row[0], row[3]) for row in rows] == [
+        ("MLB-SHAMPOOS", titles[0]),
+        ("MLB-CELLPHONE_COVERS", titles[1]),
+    ]
+    for domain, probability, top, _ in rows:
+        candidates = top.split(", ")
+        assert len(candidates) == 2 and candidates[0] == f"{domain} {probability}"
+        assert 1 / 3 < float(probability) <= 1
+
+
+def test_predict_scores_a_file_outside_the_project(saved_sgd_dir, tmp_path):
+    pd.DataFrame({"title": ["Liquidificador 3 Velocidades 220v", None]}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    done = console("predict", "in.csv", "out.parquet", "--model", str(saved_sgd_dir), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    assert scored["predicted_domain"].tolist()[0] == "MLB-BLENDERS"
+    assert scored["predicted_domain"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("command", [["serve"], ["classify", "any title"], ["ui"]])
+def test_without_a_trained_champion_it_refuses_in_one_line_creating_nothing(command, tmp_path):
+    done = console(*command, cwd=tmp_path)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "run `make run` first" in done.stderr
+    assert list(tmp_path.iterdir()) == []
