@@ -15,6 +15,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Progress bars for local artifact copies only clutter the stage log.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
+# MLflow loggers that narrate each model log without telling a user anything: the uv files it
+# copies (a detail of every run) and "pip version unresolved" (uv environments carry no pip).
+QUIET_LOGGERS = ("mlflow.utils.uv_utils", "mlflow.utils.environment")
+
 PARAMS_OPTION = click.option(
     "--params",
     "params_file",
@@ -33,6 +37,8 @@ def stage(func):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S"
         )
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         try:
             return func(*args, **kwargs)
         except InputError as exc:
