@@ -19,16 +19,21 @@ from domain_classifier.stage import PARAMS_OPTION, stage
     show_default=True,
     help="A model directory, or an MLflow model URI such as models:/domain-classifier@champion.",
 )
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Load the model even if its hash is not one dvc.lock (or its MLflow run) recorded.",
+)
 @click.option("--input", "input_path", help="Overrides predict.input (ad-hoc batches).")
 @click.option("--output", "output_path", help="Overrides predict.output (ad-hoc batches).")
 @stage
-def main(params_file, model_ref, input_path, output_path):
+def main(params_file, model_ref, trust, input_path, output_path):
     """Score params predict.input into predict.output, one output row per input row."""
     params = load_section(PredictParams, "predict", params_file)
     overrides = {"input": input_path, "output": output_path}
     params = dataclasses.replace(params, **{k: v for k, v in overrides.items() if v})
     params.check("predict")
-    model = load_scoring_model(model_ref, params_file)
+    model = load_scoring_model(model_ref, params_file, trust=trust)
     stats = predict_file(model, params)
     click.echo(
         f"scored {stats['rows']} rows from {params.input} into {params.output} "

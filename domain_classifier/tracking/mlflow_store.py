@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import re
+import tempfile
 from pathlib import Path
 
 from domain_classifier.errors import InputError
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 EXPERIMENT_NAME = re.compile(r"^[\w][\w .:/-]*$")
 SQLITE = "sqlite:///"
+MODEL_MD5_TAG = "dvc.model_md5"
 PROBE_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 
 
@@ -147,7 +149,7 @@ def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str)
     experiment = client.get_experiment_by_name(params.experiment)
     return client.search_runs(
         [experiment.experiment_id],
-        f"tags.family = '{family}' and tags.`dvc.model_md5` = '{model_md5}'",
+        f"tags.family = '{family}' and tags.`{MODEL_MD5_TAG}` = '{model_md5}'",
         order_by=["attributes.start_time DESC"],
         max_results=100,
     )
@@ -214,18 +216,61 @@ def _promote(client, name: str, version: str) -> None:
         client.set_registered_model_alias(name, "champion", version)
 
 
-def load_registered(uri: str, params_file):
-    """The TitleModel behind an MLflow model URI such as `models:/<name>@champion`."""
+def load_registered(uri: str, params_file, trust: bool = False):
+    """The TitleModel behind an MLflow model URI such as `models:/<name>@champion`.
+
+    Only the logged model folder is downloaded and opened with the project's own loader: no
+    Python from the store runs. Its hash must equal the `dvc.model_md5` tag of the run that
+    logged it (what dvc.lock recorded when it was trained) unless `trust`.
+    """
     params = load_section(MlflowParams, "mlflow", params_file)
     import mlflow
 
-    from domain_classifier.serving.pyfunc import load_title_model
+    from domain_classifier.families.registry import load_model
+    from domain_classifier.serving.integrity import directory_md5, refuse_untrusted
 
     mlflow.set_tracking_uri(params.uri)
-    try:
-        with _environ(PROBE_ENV):
-            return load_title_model(uri)
-    except Exception as exc:
-        raise InputError(
-            f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
-        ) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with _environ(PROBE_ENV):
+                recorded = _logged_model_md5(mlflow.MlflowClient(), uri)
+                local = _download_title_model(uri, tmp)
+        except Exception as exc:
+            raise InputError(
+                f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
+            ) from None
+        if not trust:
+            md5 = directory_md5(local)
+            if md5 != recorded:
+                refuse_untrusted(
+                    uri, f"its hash {md5} is not the {recorded or 'empty'} its run recorded"
+                )
+        return load_model(local)
+
+
+def _download_title_model(uri: str, directory: str) -> str:
+    """Download only the model folder a logged title model holds (where its MLmodel, plain
+    YAML, says); the pyfunc code logged beside it is never fetched."""
+    import mlflow
+    import yaml
+
+    from domain_classifier.serving.pyfunc import ARTIFACT
+
+    mlmodel = mlflow.artifacts.download_artifacts(f"{uri}/MLmodel", dst_path=directory)
+    flavor = yaml.safe_load(Path(mlmodel).read_text())["flavors"]["python_function"]
+    relative = Path(flavor["artifacts"][ARTIFACT]["path"])
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"artifact path {relative} leaves the model")
+    return mlflow.artifacts.download_artifacts(f"{uri}/{relative.as_posix()}", dst_path=directory)
+
+
+def _logged_model_md5(client, uri: str) -> str:
+    """The `dvc.model_md5` tag of the run that logged the model `uri` names."""
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    found = get_model_name_and_version(client, uri)
+    if len(found) == 1:  # models:/<model id>, a logged model that was never registered
+        run_id = client.get_logged_model(found[0]).source_run_id
+    else:
+        run_id = client.get_model_version(*found).run_id
+    return client.get_run(run_id).data.tags.get(MODEL_MD5_TAG, "")
