@@ -160,24 +160,37 @@ def register_champion(
 ) -> str | None:
     """Register the champion's model version (once per model) and promote it to `champion`.
 
+    Returns the version, or None (with a warning) when no run logged this exact model.
+    """
+    model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
+    version = register_model(params, family=family, model_md5=model_md5, summary=summary)
+    if version is None:
+        log.warning(
+            "no MLflow run logged models/%s (%s): champion not registered; rerun "
+            "`dvc repro --force train_%s` with tracking on, or "
+            "`python -m domain_classifier.tools.registry sync`",
+            family,
+            model_md5,
+            family,
+        )
+    return version
+
+
+def register_model(
+    params: MlflowParams, *, family: str, model_md5: str | None, summary: dict
+) -> str | None:
+    """Register the version of the run that logged this exact model (once per model) and
+    promote it to `champion`; None when no run logged it.
+
     A queued experiment, in its temporary workspace, registers but does not promote:
     `@champion` follows the project's own workspace, which `predict` and `serve` read.
-    Returns the version, or None (with a warning) when no run logged this exact model.
     """
     import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
     runs = _runs_that_logged(client, params, family, model_md5) if model_md5 else []
     if not runs:
-        log.warning(
-            "no MLflow run logged models/%s (%s): champion not registered; rerun "
-            "`dvc repro --force train_%s` with tracking on",
-            family,
-            model_md5,
-            family,
-        )
         return None
     name, run_ids = params.registered_model, {run.info.run_id for run in runs}
     existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id in run_ids]
