@@ -19,6 +19,7 @@ from domain_classifier.tracking.mlflow_store import (
     MODEL_MD5_TAG,
     MlflowParams,
     connect,
+    owned_run,
     project_root,
     register_model,
 )
@@ -68,7 +69,7 @@ def log_champion_run(champion: Champion, directory: Path, summary: dict) -> None
 
     from domain_classifier.serving.pyfunc import log_title_model
 
-    with mlflow.start_run(run_name=f"{champion.family}-champion"):
+    with owned_run(run_name=f"{champion.family}-champion"):
         mlflow.set_tags(
             {"family": champion.family, MODEL_MD5_TAG: champion.model_md5, "dvc.stage": "sync"}
         )

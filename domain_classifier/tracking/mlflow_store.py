@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 EXPERIMENT_NAME = re.compile(r"^[\w][\w .:/-]*$")
 SQLITE = "sqlite:///"
 MODEL_MD5_TAG = "dvc.model_md5"
+HOST_TAG, PID_TAG = "process.host", "process.pid"
 PROBE_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 
 
@@ -99,10 +101,53 @@ def connect(params_file) -> MlflowParams | None:
             ):
                 # Else artifacts land in ./mlruns of whichever workspace logs first.
                 mlflow.create_experiment(params.experiment, (project_root() / "mlruns").as_uri())
-            mlflow.set_experiment(params.experiment)
+            experiment = mlflow.set_experiment(params.experiment)
     except Exception as exc:  # any failure here means: no tracking for this stage
         return _unreachable(params, exc)
+    try:
+        end_orphaned_runs(mlflow.MlflowClient(), experiment.experiment_id)
+    except Exception:  # tidying up must never cost the stage its tracking
+        log.debug("could not look for orphaned MLflow runs", exc_info=True)
     return params
+
+
+@contextlib.contextmanager
+def owned_run(**kwargs):
+    """`mlflow.start_run`, tagged with this host and process id: if the process is killed
+    mid-run, the run stays RUNNING, and the next `connect` can tell it is nobody's."""
+    import mlflow
+
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    with mlflow.start_run(tags=tags, **kwargs) as run:
+        yield run
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, run by another user
+        return True
+    return True
+
+
+def end_orphaned_runs(client, experiment_id: str) -> list[str]:
+    """Mark KILLED the RUNNING runs started on this host by a process that is gone; return
+    their ids. Runs of live processes (a queued experiment's worker), of other hosts and
+    untagged ones are left alone: nothing here can tell that they ended."""
+    host, orphaned = socket.gethostname(), []
+    for run in client.search_runs(
+        [experiment_id], "attributes.status = 'RUNNING'", max_results=1000
+    ):
+        tags = run.data.tags
+        pid = tags.get(PID_TAG, "")
+        if tags.get(HOST_TAG) == host and pid.isdigit() and not _process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            orphaned.append(run.info.run_id)
+    if orphaned:
+        log.info("marked %d MLflow run(s) of killed processes KILLED", len(orphaned))
+    return orphaned
 
 
 def _first_line(exc: Exception) -> str:

@@ -163,3 +163,46 @@ def test_a_stage_refuses_an_invalid_model_name_in_one_line(tmp_path):
         "(it goes into models:/<name>@champion), got 'team/classifier'"
     ]
     assert not (tmp_path / "champion.json").exists()
+
+
+HOLD_A_RUN = """
+import sys, time
+import mlflow
+from domain_classifier.tracking.mlflow_store import connect, owned_run
+connect(sys.argv[1])
+with owned_run():
+    print(mlflow.active_run().info.run_id, flush=True)
+    time.sleep(300)
+"""
+
+
+def test_a_run_whose_process_was_killed_is_marked_killed_and_a_live_one_is_left(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+
+    from domain_classifier.tracking.mlflow_store import owned_run
+    from tests.support.data import ROOT
+
+    params = params_file(tmp_path)
+    assert connect(params) is not None  # the store and experiment exist before the holder starts
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": ""}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN, params], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        killed = holder.stdout.readline().strip()
+        holder.send_signal(signal.SIGKILL)  # mid-run: MLflow gets no chance to end it
+        holder.wait()
+        client = MlflowClient()
+        assert client.get_run(killed).info.status == "RUNNING"
+        with owned_run() as live:  # a run whose process (this one) is alive
+            assert connect(params) is not None
+            assert client.get_run(live.info.run_id).info.status == "RUNNING"
+        assert client.get_run(killed).info.status == "KILLED"
+    finally:
+        holder.kill()
+        holder.wait()
