@@ -21,8 +21,9 @@ def load_scoring_model(model_ref: str, params_file, trust: bool = False) -> Titl
 
         return load_registered(model_ref, params_file, trust=trust)
     from domain_classifier.families.registry import load_model
-    from domain_classifier.tracking.mlflow_store import project_root
 
     if not trust:
-        check_model_dir(model_ref, project_root() / LOCK_FILE)
+        # The dvc.lock of the workspace predict runs in: for a queued experiment that is its
+        # temporary copy, where select has just recorded the experiment's champion.
+        check_model_dir(model_ref, LOCK_FILE)
     return load_model(model_ref)

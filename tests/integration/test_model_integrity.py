@@ -10,7 +10,6 @@ import sys
 import zipfile
 
 import pandas as pd
-import pytest
 import yaml
 
 from domain_classifier.serving.integrity import directory_md5, locked_model_hashes
@@ -23,11 +22,11 @@ def predict(model_dir, tmp_path, *extra, project=ROOT):
     source = tmp_path / "batch.parquet"
     pd.DataFrame({"title": TITLES}).to_parquet(source)
     out = tmp_path / "scored.parquet"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DVC_ROOT": str(project)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "stages.predict", "--model", str(model_dir)]
         + ["--input", str(source), "--output", str(out), *extra],
-        cwd=ROOT,
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
@@ -42,6 +41,8 @@ def write_lock(project, md5: str) -> None:
     }
     project.mkdir(exist_ok=True)
     (project / "dvc.lock").write_text(yaml.safe_dump(lock))
+    params = {"predict": {"input": "batch.parquet", "output": "scored.parquet"}}
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
 
 
 def test_directory_hash_is_dvcs(saved_sgd_dir, tmp_path):
@@ -73,15 +74,16 @@ def test_a_folder_from_elsewhere_is_refused_in_one_line_unless_trusted(saved_sgd
     done, out = predict(saved_sgd_dir, tmp_path, project=tmp_path / "project")
     assert done.returncode == 1 and not out.exists()
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith(f"Error: {saved_sgd_dir}: its hash {directory_md5(saved_sgd_dir)} ")
+    md5 = directory_md5(saved_sgd_dir)
+    assert line.startswith(f"Error: {saved_sgd_dir}: its hash {md5} is not one dvc.lock records")
     assert line.endswith("pass --trust if you trust it")
     done, out = predict(saved_sgd_dir, tmp_path, "--trust", project=tmp_path / "project")
     assert done.returncode == 0, done.stderr
     assert len(pd.read_parquet(out)) == 2
 
 
-@pytest.mark.parametrize("module,name", [("subprocess", "Popen"), ("builtins", "eval")])
-def test_a_crafted_model_file_is_refused_even_when_trusted(saved_sgd_dir, tmp_path, module, name):
+def test_a_crafted_model_file_is_refused_even_when_trusted(saved_sgd_dir, tmp_path):
+    module, name = "subprocess", "Popen"
     crafted = tmp_path / "crafted"
     shutil.copytree(saved_sgd_dir, crafted)
     with zipfile.ZipFile(saved_sgd_dir / "model.skops") as archive:
