@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test lint format venv pull repro push metrics benchmark clean ui serve report experiments browser
+.PHONY: run test lint format venv pull repro sync push metrics benchmark clean ui serve report experiments browser
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
@@ -21,13 +21,18 @@ venv: $(VENV)/.installed
 
 # Outputs the default DVC remote (.dvc/config) holds for this dvc.lock are pulled, so
 # `dvc repro` trains only what is missing; a missing or empty remote just means training all.
-run: venv pull repro push metrics
+run: venv pull repro sync push metrics
 
 pull: venv
 	@$(BIN)/python -m domain_classifier.tools.remote pull
 
 repro: venv
 	$(IN_VENV) dvc repro
+
+# A champion selected while the MLflow store was down is registered now (`dvc repro` would not
+# rerun select for it); warns and goes on if the store is still down.
+sync: venv
+	@$(BIN)/python -m domain_classifier.tools.registry sync
 
 push: venv
 	@$(BIN)/python -m domain_classifier.tools.remote push
@@ -76,7 +81,7 @@ benchmark: venv
 ui: venv
 	$(BIN)/domain-classifier ui
 
-serve: venv
+serve: venv sync
 	$(BIN)/domain-classifier serve
 
 clean:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, TRUST_OPTION, stage
 
 CHAMPION = "models:/domain-classifier@champion"
 MODEL_OPTION = click.option(
@@ -47,12 +47,13 @@ def cli():
     help="How many candidate domains to show per title.",
 )
 @PARAMS_OPTION
+@TRUST_OPTION
 @stage
-def classify(titles, model_ref, top_k, params_file):
+def classify(titles, model_ref, top_k, params_file, trust):
     """Print the domain, its probability and the top-k candidates of each TITLE."""
     from domain_classifier.serving.loading import load_scoring_model
 
-    model = load_scoring_model(_existing_champion(model_ref, params_file), params_file)
+    model = load_scoring_model(_existing_champion(model_ref, params_file), params_file, trust)
     for line in classify_lines(model, list(titles), top_k):
         click.echo(line)
 
@@ -105,8 +106,9 @@ def section_params(cls, section: str, params_file, **given):
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
 @MODEL_OPTION
 @PARAMS_OPTION
+@TRUST_OPTION
 @stage
-def predict(input_path, output_path, model_ref, params_file):
+def predict(input_path, output_path, model_ref, params_file, trust):
     """Score the titles of INPUT (CSV or Parquet) into OUTPUT, one row per input row.
 
     The title column, top-k and chunk size come from the params file's predict section.
@@ -118,7 +120,7 @@ def predict(input_path, output_path, model_ref, params_file):
     params = section_params(PredictParams, "predict", params_file, **paths)
     params = with_paths(params, input_path, output_path)
     model_ref = _existing_champion(model_ref, params_file)
-    click.echo(predict_batch(params, model_ref, params_file))
+    click.echo(predict_batch(params, model_ref, params_file, trust))
 
 
 @cli.command()

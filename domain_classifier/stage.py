@@ -28,6 +28,12 @@ PARAMS_OPTION = click.option(
     help="Params file to read.",
 )
 
+TRUST_OPTION = click.option(
+    "--trust",
+    is_flag=True,
+    help="Load the model even if its hash is not one dvc.lock (or its MLflow run) recorded.",
+)
+
 
 def stage(func):
     """Run a stage body with logging set up; turn InputError into one line and exit code 1."""

@@ -2,7 +2,7 @@
 
 import click
 
-from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.stage import PARAMS_OPTION, TRUST_OPTION, stage
 
 
 @click.command()
@@ -14,10 +14,11 @@ from domain_classifier.stage import PARAMS_OPTION, stage
     show_default=True,
     help="A model directory, or an MLflow model URI such as models:/domain-classifier@champion.",
 )
+@TRUST_OPTION
 @click.option("--input", "input_path", help="Overrides predict.input (ad-hoc batches).")
 @click.option("--output", "output_path", help="Overrides predict.output (ad-hoc batches).")
 @stage
-def main(params_file, model_ref, input_path, output_path):
+def main(params_file, model_ref, trust, input_path, output_path):
     """Score params predict.input into predict.output, one output row per input row."""
     from domain_classifier.params import load_section
     from domain_classifier.serving.batch import predict_batch, with_paths
@@ -26,7 +27,7 @@ def main(params_file, model_ref, input_path, output_path):
     params = with_paths(
         load_section(PredictParams, "predict", params_file), input_path, output_path
     )
-    click.echo(predict_batch(params, model_ref, params_file))
+    click.echo(predict_batch(params, model_ref, params_file, trust))
 
 
 if __name__ == "__main__":

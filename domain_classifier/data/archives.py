@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,10 @@ import numpy as np
 import scipy.sparse
 
 from domain_classifier.data.tables import atomic_path
+from domain_classifier.errors import InputError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+SKOPS_SCHEMA = "schema.json"
 
 
 def _entry(name: str, compress: int) -> zipfile.ZipInfo:
@@ -55,19 +56,54 @@ def save_array(array: np.ndarray, path: Path | str) -> None:
         np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
 
 
-def save_pickle(obj, path: Path | str) -> None:
-    """Pickle without the memo: shared references are written out again instead of as
-    back-references, so the bytes depend only on values, never on which equal strings
-    happen to be one object in this process (which varies run to run)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        pickler = pickle.Pickler(handle, protocol=5)
-        pickler.fast = True  # no memo; fine for the acyclic estimators saved here
-        pickler.dump(obj)
+def save_skops(obj, path: Path | str) -> None:
+    """Write `obj` in skops' format (loading it runs no code from the file), canonically:
+    skops names array entries and tags objects by `id()` and uuids, which differ in every
+    process; here they become 1, 2, ... in schema order, and entry times are fixed."""
+    import skops.io
+
+    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(obj))) as source:
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    ids: dict[int, int] = {}
+    names: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                value = ids.setdefault(value, len(ids) + 1)
+            elif key == "file" and isinstance(value, str) and value in entries:
+                value = names.setdefault(value, f"{len(names) + 1}{Path(value).suffix}")
+            else:
+                value = walk(value)
+            out[key] = value
+        return out
+
+    schema = walk(json.loads(entries.pop(SKOPS_SCHEMA)))
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as target:
+        target.writestr(_entry(SKOPS_SCHEMA, zipfile.ZIP_DEFLATED), json.dumps(schema, indent=1))
+        for old, new in names.items():
+            target.writestr(_entry(new, zipfile.ZIP_DEFLATED), entries[old])
 
 
-def load_pickle(path: Path | str):
-    with open(path, "rb") as handle:
-        return pickle.load(handle)
+def load_skops(path: Path | str, trusted: tuple[str, ...]):
+    """Load a skops file built only from skops' default types and `trusted`; any other type
+    in it is refused before anything is built."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return skops.io.load(path, trusted=list(trusted))
+    except UntrustedTypesFoundException as exc:
+        raise InputError(
+            f"{path}: refused, it contains types that are not trusted: {exc}"
+        ) from None
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable model file ({exc})") from None
 
 
 def restamp_zip(path: Path | str, rewrite: dict[str, Callable] | None = None) -> None:

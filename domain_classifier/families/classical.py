@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from domain_classifier.data.archives import load_pickle, save_pickle
+from domain_classifier.data.archives import load_skops, save_skops
 from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
 from domain_classifier.features.files import (
     LABELS,
@@ -20,6 +20,7 @@ from domain_classifier.features.files import (
 )
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
 from domain_classifier.params import require
+from domain_classifier.trusted_types import MODEL_TYPES
 
 log = logging.getLogger(__name__)
 TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
@@ -28,7 +29,8 @@ TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
 class SklearnTitleModel:
     """A fitted title vectorizer and a fitted scikit-learn-style classifier over label ids."""
 
-    format = "pickle"
+    format = "skops"  # not pickle: loading a pickle runs whatever code the file names
+    file = "model.skops"
 
     def __init__(self, family: str, vectorizer: TitleVectorizer, classifier, labels: list[str]):
         self.family, self.vectorizer, self.classifier = family, vectorizer, classifier
@@ -38,11 +40,11 @@ class SklearnTitleModel:
         return self.classifier.predict_proba(self.vectorizer.transform(list(titles)))
 
     def save(self, directory: Path) -> None:
-        save_pickle(self, directory / "model.pkl")
+        save_skops(self, directory / self.file)
 
     @classmethod
     def load(cls, directory: Path) -> SklearnTitleModel:
-        return load_pickle(Path(directory) / "model.pkl")
+        return load_skops(Path(directory) / cls.file, MODEL_TYPES)
 
 
 def check_folds(y: np.ndarray, folds: int, where: str) -> None:

@@ -192,7 +192,7 @@ class KerasTitleModel:
         encoding = read_json(directory / "encoding.json")
         return cls(
             meta["family"],
-            keras.models.load_model(directory / "model.keras"),
+            keras.models.load_model(directory / "model.keras", safe_mode=True),
             read_json(directory / "vocabulary.json"),
             TextSettings(**encoding["text"]),
             encoding["sequence_length"],

@@ -14,17 +14,19 @@ import numpy as np
 import scipy.sparse
 
 from domain_classifier.data.archives import (
-    load_pickle,
+    load_skops,
     load_sparse,
     save_array,
-    save_pickle,
+    save_skops,
     save_sparse,
 )
 from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.features.text import TextSettings
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
+from domain_classifier.trusted_types import VECTORIZER_TYPES
 
 LABELS, SEQUENCES = "labels", "sequences"
+VECTORIZER_FILE = "vectorizer.skops"
 
 
 def tfidf_set(block: str) -> str:
@@ -49,7 +51,7 @@ def read_labels(features_dir: Path | str, split: str | None = None):
 
 
 def write_tfidf(directory: Path, vectorizer: TitleVectorizer, matrices: dict) -> None:
-    save_pickle(vectorizer, directory / "vectorizer.pkl")
+    save_skops(vectorizer, directory / VECTORIZER_FILE)
     for split, matrix in matrices.items():
         save_sparse(matrix, directory / f"{split}.npz")
 
@@ -61,7 +63,10 @@ def read_tfidf(features_dir: Path | str, blocks, split: str) -> scipy.sparse.csr
 
 
 def read_vectorizer(features_dir: Path | str, blocks) -> TitleVectorizer:
-    parts = [load_pickle(Path(features_dir) / tfidf_set(b) / "vectorizer.pkl") for b in blocks]
+    directory = Path(features_dir)
+    parts = [
+        load_skops(directory / tfidf_set(b) / VECTORIZER_FILE, VECTORIZER_TYPES) for b in blocks
+    ]
     return TitleVectorizer.combine(parts)
 
 

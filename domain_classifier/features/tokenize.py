@@ -104,15 +104,29 @@ class TitleVectorizer:
         return self
 
     def __getstate__(self) -> dict:
-        # Per-process values would make equal vectorizers pickle to different bytes: a set
+        # Per-process values would make equal vectorizers save to different bytes: a set
         # ordered by the hash seed (informational; scikit-learn documents removing it) and
         # the id() of the stop-word list (a cache key, set again by every transform).
-        blocks = {}
+        # Each vocabulary goes out as two arrays: skops would write one entry per term.
+        blocks, vocabularies = {}, {}
         for name, block in self.blocks.items():
             blocks[name] = copy.copy(block)
             for volatile in VOLATILE:
                 vars(blocks[name]).pop(volatile, None)
-        return {**vars(self), "blocks": blocks}
+            vocabulary = vars(blocks[name]).pop("vocabulary_", None)
+            if vocabulary is not None:
+                vocabularies[name] = [
+                    np.array(list(vocabulary), dtype=str),
+                    np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)),
+                ]
+        return {**vars(self), "blocks": blocks, "vocabularies": vocabularies}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        vocabularies = state.pop("vocabularies", {})
+        vars(self).update(state)
+        for name, (terms, ids) in vocabularies.items():
+            self.blocks[name].vocabulary_ = dict(zip(terms.tolist(), ids.tolist()))
 
     def normalize(self, titles) -> list[str]:
         return [self.text.normalize(title) for title in titles]

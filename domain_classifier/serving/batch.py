@@ -14,10 +14,10 @@ def with_paths(params: PredictParams, input_path=None, output_path=None) -> Pred
     return dataclasses.replace(params, **{k: str(v) for k, v in given.items() if v})
 
 
-def predict_batch(params: PredictParams, model_ref: str, params_file) -> str:
+def predict_batch(params: PredictParams, model_ref: str, params_file, trust: bool = False) -> str:
     """Score params.input into params.output with the model `model_ref`; one summary line."""
     params.check("predict")
-    model = load_scoring_model(model_ref, params_file)
+    model = load_scoring_model(model_ref, params_file, trust)
     stats = predict_file(model, params)
     return (
         f"scored {stats['rows']} rows from {params.input} into {params.output} "

@@ -19,6 +19,9 @@ import yaml
 PACKAGES = ("domain_classifier", "stages")
 # The MLflow mirror writes nothing DVC tracks: a change there changes no stage output.
 NOT_DEPENDENCIES = ("domain_classifier/tracking/",)
+# Strings there are type names skops may build when loading a model file, not imports: the
+# stages that load models already import every family through the registry.
+TYPE_NAME_FILES = ("domain_classifier/trusted_types.py",)
 _MODULE_NAME = re.compile(rf"^(?:{'|'.join(PACKAGES)})(?:\.\w+)*$")
 
 
@@ -33,7 +36,7 @@ def module_file(root: Path, name: str) -> Path | None:
     return None
 
 
-def imported_names(tree: ast.AST) -> set[str]:
+def imported_names(tree: ast.AST, strings: bool = True) -> set[str]:
     """Every module a file may import: import statements anywhere, and module-name strings."""
     names = set()
     for node in ast.walk(tree):
@@ -43,7 +46,7 @@ def imported_names(tree: ast.AST) -> set[str]:
             names.add(node.module)
             # `from package import module` imports a module, not a name.
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        elif strings and isinstance(node, ast.Constant) and isinstance(node.value, str):
             names.add(node.value.split(":")[0])
     return names
 
@@ -67,7 +70,8 @@ def closure(root: Path, script: Path) -> set[Path]:
         if path in seen or str(path).startswith(NOT_DEPENDENCIES):
             continue
         seen.add(path)
-        for name in imported_names(ast.parse((root / path).read_text(encoding="utf-8"))):
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        for name in imported_names(tree, strings=str(path) not in TYPE_NAME_FILES):
             for module in [*parents(name), name]:
                 found = module_file(root, module)
                 if found is not None and found not in seen:

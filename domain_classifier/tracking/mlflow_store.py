@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import re
+import socket
+import tempfile
 from pathlib import Path
 
 from domain_classifier.errors import InputError
@@ -34,6 +36,8 @@ EXPERIMENT_TAGS = {
     f"mlflow.sharedViewState.{VIEW_KEY}": json.dumps({**RUNS_VIEW_STATE, "orderByAsc": False}),
 }
 RUNS_VIEW = f"workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
+MODEL_MD5_TAG = "dvc.model_md5"
+HOST_TAG, PID_TAG = "process.host", "process.pid"
 PROBE_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 
 
@@ -113,7 +117,50 @@ def connect(params_file) -> MlflowParams | None:
                 mlflow.set_experiment_tags(EXPERIMENT_TAGS)
     except Exception as exc:  # any failure here means: no tracking for this stage
         return _unreachable(params, exc)
+    try:
+        end_orphaned_runs(mlflow.MlflowClient(), experiment.experiment_id)
+    except Exception:  # tidying up must never cost the stage its tracking
+        log.debug("could not look for orphaned MLflow runs", exc_info=True)
     return params
+
+
+@contextlib.contextmanager
+def owned_run(**kwargs):
+    """`mlflow.start_run`, tagged with this host and process id: if the process is killed
+    mid-run, the run stays RUNNING, and the next `connect` can tell it is nobody's."""
+    import mlflow
+
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    with mlflow.start_run(tags=tags, **kwargs) as run:
+        yield run
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, run by another user
+        return True
+    return True
+
+
+def end_orphaned_runs(client, experiment_id: str) -> list[str]:
+    """Mark KILLED the RUNNING runs started on this host by a process that is gone; return
+    their ids. Runs of live processes (a queued experiment's worker), of other hosts and
+    untagged ones are left alone: nothing here can tell that they ended."""
+    host, orphaned = socket.gethostname(), []
+    for run in client.search_runs(
+        [experiment_id], "attributes.status = 'RUNNING'", max_results=1000
+    ):
+        tags = run.data.tags
+        pid = tags.get(PID_TAG, "")
+        if tags.get(HOST_TAG) == host and pid.isdigit() and not _process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            orphaned.append(run.info.run_id)
+    if orphaned:
+        log.info("marked %d MLflow run(s) of killed processes KILLED", len(orphaned))
+    return orphaned
 
 
 def _first_line(exc: Exception) -> str:
@@ -160,7 +207,7 @@ def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str)
     experiment = client.get_experiment_by_name(params.experiment)
     return client.search_runs(
         [experiment.experiment_id],
-        f"tags.family = '{family}' and tags.`dvc.model_md5` = '{model_md5}'",
+        f"tags.family = '{family}' and tags.`{MODEL_MD5_TAG}` = '{model_md5}'",
         order_by=["attributes.start_time DESC"],
         max_results=100,
     )
@@ -171,24 +218,37 @@ def register_champion(
 ) -> str | None:
     """Register the champion's model version (once per model) and promote it to `champion`.
 
+    Returns the version, or None (with a warning) when no run logged this exact model.
+    """
+    model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
+    version = register_model(params, family=family, model_md5=model_md5, summary=summary)
+    if version is None:
+        log.warning(
+            "no MLflow run logged models/%s (%s): champion not registered; rerun "
+            "`dvc repro --force train_%s` with tracking on, or "
+            "`python -m domain_classifier.tools.registry sync`",
+            family,
+            model_md5,
+            family,
+        )
+    return version
+
+
+def register_model(
+    params: MlflowParams, *, family: str, model_md5: str | None, summary: dict
+) -> str | None:
+    """Register the version of the run that logged this exact model (once per model) and
+    promote it to `champion`; None when no run logged it.
+
     A queued experiment, in its temporary workspace, registers but does not promote:
     `@champion` follows the project's own workspace, which `predict` and `serve` read.
-    Returns the version, or None (with a warning) when no run logged this exact model.
     """
     import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
     runs = _runs_that_logged(client, params, family, model_md5) if model_md5 else []
     if not runs:
-        log.warning(
-            "no MLflow run logged models/%s (%s): champion not registered; rerun "
-            "`dvc repro --force train_%s` with tracking on",
-            family,
-            model_md5,
-            family,
-        )
         return None
     name, run_ids = params.registered_model, {run.info.run_id for run in runs}
     existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id in run_ids]
@@ -227,21 +287,64 @@ def _promote(client, name: str, version: str) -> None:
         client.set_registered_model_alias(name, "champion", version)
 
 
-def load_registered(uri: str, params_file):
-    """The TitleModel behind an MLflow model URI such as `models:/<name>@champion`."""
+def load_registered(uri: str, params_file, trust: bool = False):
+    """The TitleModel behind an MLflow model URI such as `models:/<name>@champion`.
+
+    Only the logged model folder is downloaded and opened with the project's own loader: no
+    Python from the store runs. Its hash must equal the `dvc.model_md5` tag of the run that
+    logged it (what dvc.lock recorded when it was trained) unless `trust`.
+    """
     params = load_section(MlflowParams, "mlflow", params_file)
     import mlflow
 
-    from domain_classifier.serving.pyfunc import load_title_model
+    from domain_classifier.families.registry import load_model
+    from domain_classifier.serving.integrity import directory_md5, refuse_untrusted
 
     mlflow.set_tracking_uri(params.uri)
-    try:
-        with _environ(PROBE_ENV):
-            return load_title_model(uri)
-    except Exception as exc:
-        raise InputError(
-            f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
-        ) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with _environ(PROBE_ENV):
+                recorded = _logged_model_md5(mlflow.MlflowClient(), uri)
+                local = _download_title_model(uri, tmp)
+        except Exception as exc:
+            raise InputError(
+                f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
+            ) from None
+        if not trust:
+            md5 = directory_md5(local)
+            if md5 != recorded:
+                refuse_untrusted(
+                    uri, f"its hash {md5} is not the {recorded or 'empty'} its run recorded"
+                )
+        return load_model(local)
+
+
+def _download_title_model(uri: str, directory: str) -> str:
+    """Download only the model folder a logged title model holds (where its MLmodel, plain
+    YAML, says); the pyfunc code logged beside it is never fetched."""
+    import mlflow
+    import yaml
+
+    from domain_classifier.serving.pyfunc import ARTIFACT
+
+    mlmodel = mlflow.artifacts.download_artifacts(f"{uri}/MLmodel", dst_path=directory)
+    flavor = yaml.safe_load(Path(mlmodel).read_text())["flavors"]["python_function"]
+    relative = Path(flavor["artifacts"][ARTIFACT]["path"])
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"artifact path {relative} leaves the model")
+    return mlflow.artifacts.download_artifacts(f"{uri}/{relative.as_posix()}", dst_path=directory)
+
+
+def _logged_model_md5(client, uri: str) -> str:
+    """The `dvc.model_md5` tag of the run that logged the model `uri` names."""
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    found = get_model_name_and_version(client, uri)
+    if len(found) == 1:  # models:/<model id>, a logged model that was never registered
+        run_id = client.get_logged_model(found[0]).source_run_id
+    else:
+        run_id = client.get_model_version(*found).run_id
+    return client.get_run(run_id).data.tags.get(MODEL_MD5_TAG, "")
 
 
 def champion_uri(params: MlflowParams) -> str:

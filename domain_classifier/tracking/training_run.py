@@ -10,7 +10,12 @@ from domain_classifier.data.tables import read_table
 from domain_classifier.evaluation.metrics import evaluate_split
 from domain_classifier.serving.pyfunc import log_title_model
 from domain_classifier.tracking.lineage import stage_record, stage_tags
-from domain_classifier.tracking.mlflow_store import MlflowParams, flat_params
+from domain_classifier.tracking.mlflow_store import (
+    MODEL_MD5_TAG,
+    MlflowParams,
+    flat_params,
+    owned_run,
+)
 from domain_classifier.training import flat_history
 
 # Past this many domains a count matrix is one bright cell per row: rows are normalised.
@@ -85,8 +90,8 @@ def log_training(
     stage = f"train_{family}"
     record = stage_record(stage)
     model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
-    with mlflow.start_run(run_name=family) as run:
-        mlflow.set_tags({"family": family, "dvc.model_md5": model_md5, **stage_tags(record, stage)})
+    with owned_run(run_name=family) as run:
+        mlflow.set_tags({"family": family, MODEL_MD5_TAG: model_md5, **stage_tags(record, stage)})
         mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
         mlflow.log_metric(score, float(history["accuracy"].max()))
         for trial, accuracy in enumerate(history["accuracy"]):

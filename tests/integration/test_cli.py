@@ -25,7 +25,9 @@ def console(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_classify_prints_domain_probability_and_top_k(saved_sgd_dir, tmp_path):
     titles = ["Shampoo Anticaspa Marca3 103ml", "Capinha Silicone iPhone 7 Pro"]
-    done = console("classify", *titles, "--model", str(saved_sgd_dir), "--top-k", "2", cwd=tmp_path)
+    done = console(
+        "classify", *titles, "--model", str(saved_sgd_dir), "--trust", "--top-k", "2", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     assert [(row[0], row[3]) for row in rows] == [
@@ -42,7 +44,8 @@ def test_predict_scores_a_file_outside_the_project(saved_sgd_dir, tmp_path):
     pd.DataFrame({"title": ["Liquidificador 3 Velocidades 220v", None]}).to_csv(
         tmp_path / "in.csv", index=False
     )
-    done = console("predict", "in.csv", "out.parquet", "--model", str(saved_sgd_dir), cwd=tmp_path)
+    model = ["--model", str(saved_sgd_dir), "--trust"]
+    done = console("predict", "in.csv", "out.parquet", *model, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     scored = pd.read_parquet(tmp_path / "out.parquet")
     assert scored["predicted_domain"].tolist()[0] == "MLB-BLENDERS"

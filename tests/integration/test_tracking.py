@@ -88,25 +88,30 @@ def test_champion_alias_moves_and_the_replaced_version_keeps_previous(saved_sgd_
     import mlflow
     from mlflow import MlflowClient
 
+    from domain_classifier.serving.integrity import directory_md5
     from domain_classifier.serving.pyfunc import log_title_model
-    from domain_classifier.tracking.mlflow_store import _promote
+    from domain_classifier.tracking.mlflow_store import MODEL_MD5_TAG, _promote
 
     assert connect(params_file(tmp_path)) is not None
     client = MlflowClient()
     versions = []
-    for _ in range(2):
+    for recorded in (directory_md5(saved_sgd_dir), "0" * 32 + ".dir"):
         with mlflow.start_run():
+            mlflow.set_tag(MODEL_MD5_TAG, recorded)
             uri = log_title_model(saved_sgd_dir)
         versions.append(mlflow.register_model(uri, "dc-test").version)
         _promote(client, "dc-test", versions[-1])
     _promote(client, "dc-test", versions[-1])  # promoting the champion again changes nothing
     assert client.get_model_version_by_alias("dc-test", "champion").version == versions[1]
     assert client.get_model_version_by_alias("dc-test", "previous").version == versions[0]
-    model = load_registered("models:/dc-test@champion", params_file(tmp_path))
-    assert (
-        predict_labels(model, TITLES).tolist()
-        == predict_labels(load_model(saved_sgd_dir), TITLES).tolist()
-    )
+    expected = predict_labels(load_model(saved_sgd_dir), TITLES).tolist()
+    model = load_registered("models:/dc-test@previous", params_file(tmp_path))
+    assert predict_labels(model, TITLES).tolist() == expected
+    # The champion's run recorded another hash than the model it holds: refused unless trusted.
+    with pytest.raises(InputError, match=r"^models:/dc-test@champion: its hash \w+\.dir is not"):
+        load_registered("models:/dc-test@champion", params_file(tmp_path))
+    trusted = load_registered("models:/dc-test@champion", params_file(tmp_path), trust=True)
+    assert predict_labels(trusted, TITLES).tolist() == expected
 
 
 def test_loading_an_unknown_registered_model_is_one_clear_error(tmp_path):
@@ -187,3 +192,46 @@ def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_
     for case, batch in refused.items():
         with pytest.raises(MlflowException, match=messages[case]):
             served.predict(batch)
+
+
+HOLD_A_RUN = """
+import sys, time
+import mlflow
+from domain_classifier.tracking.mlflow_store import connect, owned_run
+connect(sys.argv[1])
+with owned_run():
+    print(mlflow.active_run().info.run_id, flush=True)
+    time.sleep(300)
+"""
+
+
+def test_a_run_whose_process_was_killed_is_marked_killed_and_a_live_one_is_left(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+
+    from domain_classifier.tracking.mlflow_store import owned_run
+    from tests.support.data import ROOT
+
+    params = params_file(tmp_path)
+    assert connect(params) is not None  # the store and experiment exist before the holder starts
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": ""}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN, params], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        killed = holder.stdout.readline().strip()
+        holder.send_signal(signal.SIGKILL)  # mid-run: MLflow gets no chance to end it
+        holder.wait()
+        client = MlflowClient()
+        assert client.get_run(killed).info.status == "RUNNING"
+        with owned_run() as live:  # a run whose process (this one) is alive
+            assert connect(params) is not None
+            assert client.get_run(live.info.run_id).info.status == "RUNNING"
+        assert client.get_run(killed).info.status == "KILLED"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import zipfile
 
 import numpy as np
+import pytest
 import scipy.sparse
 
 from domain_classifier.data.archives import (
+    FIXED_TIME,
+    load_skops,
     load_sparse,
     renumber,
     restamp_zip,
     save_array,
+    save_skops,
     save_sparse,
     without_keys,
 )
+from domain_classifier.errors import InputError
+from domain_classifier.features.text import TextSettings
+from domain_classifier.trusted_types import VECTORIZER_TYPES
 
 
 def test_sparse_files_written_apart_in_time_are_identical(tmp_path):
@@ -67,3 +75,38 @@ def test_object_ids_are_renumbered_keeping_which_are_shared():
         renumber("shared_object_id")(config(901, 12)),
     )
     assert first == second == config(1, 2)
+
+
+def test_skops_files_name_entries_by_order_not_by_object_id(tmp_path):
+    value = {"weights": np.arange(4.0), "text": TextSettings("NFKC", True, True)}
+    save_skops(value, tmp_path / "a.skops")
+    with zipfile.ZipFile(tmp_path / "a.skops") as archive:
+        assert archive.namelist() == ["schema.json", "1.npy"]
+        assert {info.date_time for info in archive.infolist()} == {FIXED_TIME}
+        schema = json.loads(archive.read("schema.json"))
+    ids = set(re.findall(r'"__id__": (\d+)', json.dumps(schema)))
+    assert ids == {str(n) for n in range(1, len(ids) + 1)}  # no id() of this process left
+    loaded = load_skops(tmp_path / "a.skops", VECTORIZER_TYPES)
+    assert loaded["text"] == value["text"] and loaded["weights"].tolist() == [0, 1, 2, 3]
+
+
+def test_skops_file_naming_an_untrusted_type_is_refused_before_building_it(tmp_path):
+    save_skops({"text": TextSettings("NFKC", True, True)}, tmp_path / "model.skops")
+    with zipfile.ZipFile(tmp_path / "model.skops") as archive:
+        schema = archive.read("schema.json").decode()
+    # What a crafted file would do: name a callable that runs a command when built.
+    crafted = schema.replace('"TextSettings"', '"Popen"').replace(
+        '"domain_classifier.features.text"', '"subprocess"'
+    )
+    with zipfile.ZipFile(tmp_path / "crafted.skops", "w") as archive:
+        archive.writestr("schema.json", crafted)
+    with pytest.raises(InputError, match=r"crafted.skops: refused.*subprocess.Popen"):
+        load_skops(tmp_path / "crafted.skops", VECTORIZER_TYPES)
+
+
+def test_truncated_skops_file_is_one_error_naming_it(tmp_path):
+    save_skops({"weights": np.arange(100.0)}, tmp_path / "model.skops")
+    data = (tmp_path / "model.skops").read_bytes()
+    (tmp_path / "model.skops").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"model.skops: not a readable model file"):
+        load_skops(tmp_path / "model.skops", ())

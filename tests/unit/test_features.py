@@ -1,5 +1,4 @@
 import os
-import pickle
 import subprocess
 import sys
 
@@ -98,19 +97,20 @@ def test_blocks_saved_apart_stack_back_to_the_whole(tmp_path):
     assert (reloaded.transform(titles) != whole).nnz == 0
 
 
-def test_pickled_vectorizer_holds_no_per_process_value():
+def test_saved_vectorizer_holds_no_per_process_value():
     vectorizer = make_vectorizer(TokenizeParams(min_df=2)).fit(["a b", "a c", "a b d"])
     vectorizer.transform(["a b"])  # sets the stop-word cache key again
-    for block in pickle.loads(pickle.dumps(vectorizer)).blocks.values():
+    for block in vectorizer.__getstate__()["blocks"].values():
         assert not {"stop_words_", "_stop_words_id"} & set(vars(block))
 
 
-def test_vectorizers_fitted_in_two_processes_pickle_to_the_same_bytes(tmp_path):
+def test_vectorizers_fitted_in_two_processes_are_saved_as_the_same_bytes(tmp_path):
     code = (
-        "import sys, joblib; from domain_classifier.features.tokenize import *; "
+        "import sys; from domain_classifier.features.tokenize import *; "
+        "from domain_classifier.data.archives import save_skops; "
         "titles = ['Shampoo Anticaspa 400ml', 'Capinha iPhone 15', 'Shampoo Óleo 1L'] * 3; "
         "v = make_vectorizer(TokenizeParams(min_df=2)).fit(titles); v.transform(titles); "
-        "joblib.dump(v, sys.argv[1])"
+        "save_skops(v, sys.argv[1])"
     )
     for name, seed in (("a", "1"), ("b", "2")):
         subprocess.run(

@@ -47,6 +47,17 @@ def test_closure_follows_function_imports_and_module_names_in_strings(tmp_path):
     ]
 
 
+def test_type_names_of_the_trusted_list_are_not_imports(tmp_path):
+    write(tmp_path, "stages/run.py", "import domain_classifier.trusted_types\n")
+    write(tmp_path, "domain_classifier/__init__.py", '"""Package."""\n')
+    write(tmp_path, "domain_classifier/trusted_types.py", 'T = ("domain_classifier.big.Model",)\n')
+    write(tmp_path, "domain_classifier/big.py", "import numpy\n")
+    assert closure(tmp_path, Path("stages/run.py")) == {
+        Path("stages/run.py"),
+        Path("domain_classifier/trusted_types.py"),
+    }
+
+
 def test_a_missing_or_needless_dependency_is_reported(tmp_path):
     write(tmp_path, "stages/run.py", "from domain_classifier import a\n")
     write(tmp_path, "domain_classifier/a.py", "X = 1\n")
