@@ -11,6 +11,7 @@ import click
 from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.tracking.champion import (
     ALIAS,
+    CHAMPION_DIR,
     connected,
     dvc_champion,
     ensure_champion,
@@ -53,6 +54,9 @@ def status(params_file):
 @stage
 def sync(params_file):
     """Point `@champion` at the DVC champion if it does not already name it."""
+    if not (project_root() / CHAMPION_DIR).is_dir():  # checked first: connecting creates a store
+        click.echo(f"no DVC champion ({CHAMPION_DIR}) yet: nothing to sync")
+        return
     if connect(params_file) is None:  # warned; with mlflow.required it raised instead
         click.echo(f"@{ALIAS} not checked: run this again once the tracking store is back")
         return

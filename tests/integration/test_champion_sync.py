@@ -104,3 +104,13 @@ def test_status_with_the_store_down_is_one_error_line(tmp_path):
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
     assert errors == [f"Error: MLflow tracking store {down} unreachable: @champion not checked"]
+
+
+def test_sync_before_any_champion_creates_no_store(tmp_path):
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({"mlflow": {"tracking_uri": "sqlite:///mlflow.db"}})
+    )
+    done = command(tmp_path, "domain_classifier.tools.registry", "sync")
+    assert done.returncode == 0, done.stderr
+    assert "nothing to sync" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
