@@ -22,12 +22,13 @@ def plot_specs(rev: str, root: Path | str = ".") -> dict[str, dict]:
     try:
         with Repo(str(root)) as repo:
             data = repo.plots.diff(revs=[rev])
+            templates = repo.plots.templates_dir  # the project's own templates (.dvc/plots)
     except DvcException as exc:
         raise InputError(str(exc)) from None
     # The filled template is what `--json` prints as "content"; image plots have no spec.
     return {
         renderer.name: renderer.get_filled_template()
-        for renderer, _, _ in match_defs_renderers(data)
+        for renderer, _, _ in match_defs_renderers(data, templates_dir=templates)
         if renderer.TYPE == "vega" and renderer.datapoints
     }
 
