@@ -23,6 +23,8 @@ FORMATS = (".csv", ".parquet")
 def table_format(path: Path | str) -> str:
     """Return '.csv' or '.parquet' for a table path, or raise naming the file."""
     suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS and Path(path).is_dir():
+        suffix = _folder_format(Path(path))
     if suffix not in FORMATS:
         raise InputError(f"{path}: unsupported table format '{suffix}' (use .csv or .parquet)")
     return suffix
@@ -54,6 +56,9 @@ def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFra
 def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Yield a CSV or Parquet table in chunks of about `chunk_rows` rows, in file order."""
     path = Path(path)
+    if path.is_dir():
+        yield from _iter_folder(path, chunk_rows)
+        return
     _check_readable(path)
     try:
         if table_format(path) == ".parquet":
@@ -73,6 +78,27 @@ def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         if "UTF8" in message or "utf-8" in message.lower():
             raise InputError(f"{path}: not valid UTF-8 ({message})") from None
         raise InputError(f"{path}: cannot parse ({message})") from None
+
+
+def part_files(folder: Path | str) -> list[Path]:
+    """The data files of a folder table (e.g. Spark's output), in name order; hidden files
+    and markers such as `_SUCCESS` or `.crc` checksums are not data."""
+    folder = Path(folder)
+    parts = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    if not parts:
+        raise InputError(f"{folder}: folder has no part files")
+    return parts
+
+
+def _folder_format(folder: Path) -> str:
+    suffixes = {p.suffix.lower() for p in part_files(folder)}
+    return suffixes.pop() if len(suffixes) == 1 else ""
+
+
+def _iter_folder(folder: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A folder of part files reads as one table: the parts one after another."""
+    for part in part_files(folder):
+        yield from iter_table(part, chunk_rows)
 
 
 def check_columns(present, required: list[str], path: Path | str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -20,6 +21,28 @@ from domain_classifier.params import require
 
 log = logging.getLogger(__name__)
 
+ENGINES = ("local", "spark")
+JVM_MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class SparkParams:
+    """How `predict.engine: spark` runs; `master` may be a cluster (yarn, k8s://, spark://)."""
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    # Tasks the batch is spread over; 0: as Spark reads it, but at least one per core.
+    partitions: int = 0
+
+    def check(self, where: str) -> None:
+        require(bool(self.master.strip()), f"{where}.master", "must not be empty")
+        require(
+            bool(JVM_MEMORY.match(self.driver_memory)),
+            f"{where}.driver_memory",
+            f"must be a JVM size such as 2g or 512m, got {self.driver_memory!r}",
+        )
+        require(self.partitions >= 0, f"{where}.partitions", "must be >= 0")
+
 
 @dataclasses.dataclass(frozen=True)
 class PredictParams:
@@ -28,15 +51,27 @@ class PredictParams:
     text_column: str = "title"
     top_k: int = 3
     chunk_rows: int = 50000
+    engine: str = "local"
+    spark: SparkParams = dataclasses.field(default_factory=SparkParams)
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
         require(self.chunk_rows >= 1, f"{where}.chunk_rows", "must be >= 1")
+        require(
+            self.engine in ENGINES,
+            f"{where}.engine",
+            f"must be one of {', '.join(ENGINES)}, got {self.engine!r}",
+        )
         for name in ("input", "output"):
             try:
                 table_format(getattr(self, name))
             except InputError as exc:
                 require(False, f"{where}.{name}", str(exc))
+        require(
+            self.engine != "spark" or table_format(self.output) == ".parquet",
+            f"{where}.output",
+            "must be a .parquet folder with engine spark (Spark writes part files)",
+        )
 
 
 def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):

@@ -1,4 +1,4 @@
-"""The MLflow model every family is logged as: raw titles in, domain and probability out.
+"""The MLflow model every family is logged as: raw titles in, the predict stage's columns out.
 
 A `PythonModel` wrapper rather than `mlflow.keras`/`mlflow.sklearn` flavours, because the
 saved model directory already bundles the text processing with the classifier, and Keras
@@ -15,15 +15,28 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from domain_classifier.data.schema import TITLE
 from domain_classifier.families.registry import load_model
+from domain_classifier.serving.predict import PredictParams, score_chunk
 
 ARTIFACT = "title_model"
+TOP_K = PredictParams.__dataclass_fields__["top_k"].default
+_PAIR = (("domain", "string"), ("probability", "double"))
+
+
+def output_columns(k: int) -> list[tuple[str, str]]:
+    """(name, MLflow type) of what `predict` returns for the top `k` domains, as the predict
+    stage writes them; null for a null or blank title."""
+    ranks = [(f"top{r}_{what}", kind) for r in range(1, k + 1) for what, kind in _PAIR]
+    return [("predicted_domain", "string"), ("probability", "double"), *ranks]
+
+
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string")]),
-    outputs=Schema([ColSpec("string", "domain"), ColSpec("double", "probability")]),
+    outputs=Schema([ColSpec(kind, name) for name, kind in output_columns(TOP_K)]),
+    params=ParamSchema([ParamSpec("top_k", "long", TOP_K)]),
 )
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
 REQUIREMENTS = (
@@ -67,14 +80,19 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         self.model = load_model(context.artifacts[ARTIFACT])
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        proba = self.model.predict_proba(titles_of(model_input))
-        best = proba.argmax(axis=1)
-        return pd.DataFrame(
-            {
-                "domain": np.asarray(self.model.labels, dtype=object)[best],
-                "probability": proba[np.arange(len(best)), best],
-            }
-        )
+        """`params={"top_k": k}` (default TOP_K) sets how many ranked domains come back."""
+        top_k = int((params or {}).get("top_k", TOP_K))
+        frame = pd.DataFrame({TITLE: _title_column(model_input)})
+        scored, _ = score_chunk(self.model, frame, TITLE, top_k)
+        return scored.drop(columns=TITLE)
+
+
+def _title_column(model_input) -> pd.Series:
+    """The titles as given, nulls kept (the scorer leaves null and blank titles unscored)."""
+    if isinstance(model_input, pd.DataFrame):
+        column = TITLE if TITLE in model_input.columns else model_input.columns[0]
+        return model_input[column].reset_index(drop=True)
+    return pd.Series(np.asarray(model_input, dtype=object).ravel(), dtype=object)
 
 
 def log_title_model(model_dir: Path | str) -> str:

@@ -229,3 +229,24 @@ def load_registered(uri: str, params_file):
         raise InputError(
             f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
         ) from None
+
+
+def champion_uri(params_file) -> str:
+    """`models:/<mlflow.registered_model>@champion`, the model `make serve` serves."""
+    return f"models:/{load_section(MlflowParams, 'mlflow', params_file).registered_model}@champion"
+
+
+def download_model(uri: str, params_file, dst: Path | str) -> Path:
+    """A local copy of the MLflow model at `uri` (e.g. `models:/<name>@champion`), looked up
+    in the tracking store that `params_file`'s mlflow section names."""
+    params = load_section(MlflowParams, "mlflow", params_file)
+    import mlflow
+
+    mlflow.set_tracking_uri(params.uri)
+    try:
+        with _environ({**PROBE_ENV, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}):
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
+    except Exception as exc:
+        raise InputError(
+            f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
+        ) from None
