@@ -89,14 +89,18 @@ def session(settings: SparkParams):
     start = time.perf_counter()
     # Local workers run this interpreter; on a cluster, PYSPARK_PYTHON names the executors'.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master(settings.master)
-        .appName("domain-classifier predict")
-        .config("spark.driver.memory", settings.driver_memory)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
+    builder = SparkSession.builder.appName("domain-classifier predict").config(
+        "spark.ui.showConsoleProgress", "false"
     )
+    # Under spark-submit (it hands Python its JVM's port) the command line has chosen the
+    # master and the driver's memory already; the params would silently override them.
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        builder = (
+            builder.master(settings.master)
+            .config("spark.driver.memory", settings.driver_memory)
+            .config("spark.ui.enabled", "false")
+        )
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark, True, time.perf_counter() - start
 

@@ -95,6 +95,17 @@ def build_project(target: Path, families: list[str]) -> Path:
     steps = [
         [sys.executable, "-m", "domain_classifier.tools.profiles", "profiles/small.yaml"],
         ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        [
+            "git",
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.invalid",
+            "commit",
+            "-qm",
+            "x",
+        ],
         ["dvc", "repro", *[f"train_{family}" for family in families]],
     ]
     for step in steps:

@@ -83,3 +83,24 @@ def test_bad_predict_params_are_named():
         parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.csv", "top_k": 0}, "predict")
     with pytest.raises(InputError, match="predict.output"):
         parse_dataclass(PredictParams, {"input": "a.csv", "output": "b.json"}, "predict")
+
+
+@pytest.mark.parametrize(
+    "changes,where",
+    [
+        ({"engine": "gpu"}, r"param 'predict\.engine' must be one of local, spark"),
+        ({"engine": "spark", "output": "b.csv"}, r"param 'predict\.output' must be a \.parquet"),
+        ({"spark": {"driver_memory": "lots"}}, r"param 'predict\.spark\.driver_memory' must be"),
+        ({"spark": {"master": " "}}, r"param 'predict\.spark\.master' must not be empty"),
+        ({"spark": {"partitions": -1}}, r"param 'predict\.spark\.partitions' must be >= 0"),
+        ({"spark": {"cores": 2}}, r"unknown param 'predict\.spark\.cores'"),
+    ],
+)
+def test_bad_engine_params_are_named_in_one_line(changes, where):
+    from domain_classifier.params import parse_dataclass
+
+    with pytest.raises(InputError, match=f"^{where}") as failure:
+        parse_dataclass(
+            PredictParams, {"input": "a.csv", "output": "b.parquet", **changes}, "predict"
+        )
+    assert "\n" not in str(failure.value)
