@@ -126,6 +126,8 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        if path.is_dir():  # a folder table (the Spark engine's) written there before
+            shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -141,6 +143,8 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield staging
+        if path.is_file():  # a single-file table (the local engine's) written there before
+            path.unlink()
         shutil.rmtree(path, ignore_errors=True)
         staging.rename(path)
     finally:

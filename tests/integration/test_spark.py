@@ -123,6 +123,7 @@ def test_spark_engine_equals_the_local_engine_row_for_row(spark, store, batch, s
 
     root, params_file = store
     params = load_section(PredictParams, "predict", params_file)
+    Path(params.output).write_bytes(b"the local engine's output file, replaced by a folder")
     stats = predict_on_spark("models:/dc-spark@champion", params, params_file)
     local = root / "local.parquet"
     predict_file(load_model(saved_sgd_dir), PredictParams(input=str(batch), output=str(local)))

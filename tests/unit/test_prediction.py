@@ -76,6 +76,16 @@ def test_existing_output_survives_a_failed_run(model, tmp_path):
     assert out.read_text() == "previous results\n"
 
 
+def test_engines_can_take_turns_on_one_output_path(model, tmp_path):
+    """The local engine's file replaces the Spark engine's folder of parts."""
+    src, out = tmp_path / "batch.csv", tmp_path / "out.parquet"
+    pd.DataFrame({"title": ["Shampoo Anticaspa 400ml"]}).to_csv(src, index=False)
+    out.mkdir()
+    (out / "part-00000.parquet").write_bytes(b"the spark engine's output")
+    predict_file(model, PredictParams(input=str(src), output=str(out)))
+    assert pd.read_parquet(out)["predicted_domain"].tolist() == ["MLB-SHAMPOOS"]
+
+
 def test_bad_predict_params_are_named():
     from domain_classifier.params import parse_dataclass
 
