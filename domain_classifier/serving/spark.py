@@ -43,7 +43,13 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
         # One local copy of the URI: the driver reads the labels (how many top-k columns
         # there are) from it, and Spark ships it to the executors.
         model_path = download_model(model_uri, params_file, tmp)
-        labels = read_meta(artifact_dir(model_path, ARTIFACT))["labels"]
+        try:
+            labels = read_meta(artifact_dir(model_path, ARTIFACT))["labels"]
+        except Exception:  # a model directory, or a model not logged by this project
+            raise InputError(
+                f"{model_uri}: not a title model logged to MLflow by this project "
+                "(the spark engine scores an MLflow model URI such as models:/<name>@champion)"
+            ) from None
         spark, own, startup = session(params.spark)
         try:
             rows, blanks = score_folder(spark, model_path, params, min(params.top_k, len(labels)))
