@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test lint format venv pull repro sync push metrics benchmark clean ui serve report experiments browser
+.PHONY: run test lint format venv pull repro sync push metrics benchmark benchmark-spark clean ui serve report experiments browser java
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
@@ -40,7 +40,7 @@ push: venv
 metrics: venv
 	@$(BIN)/python -m domain_classifier.evaluation.summary
 
-test: venv browser lint
+test: venv browser java lint
 	$(BIN)/python -m pytest
 
 # Style gate (ruff, configured in pyproject.toml); `make format` applies it.
@@ -51,6 +51,16 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Spark (predict.engine: spark, its tests) runs on a Java 17+ runtime: Debian's headless JRE.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y --no-install-recommends openjdk-17-jre-headless; \
+	  else \
+	    echo "java not found: the Spark tests will be skipped;" \
+	         "install it with: sudo apt-get install --no-install-recommends openjdk-17-jre-headless" >&2; \
+	  fi; }
 
 # The offline-report test opens the report in Debian's headless Chromium (skipped without it).
 browser:
@@ -75,6 +85,10 @@ experiments: venv
 
 benchmark: venv
 	$(BIN)/python -m domain_classifier.tools.predict_benchmark
+
+# Local engine vs Spark local[2], linear and Keras champions, 1M and 10M demo rows (long).
+benchmark-spark: venv java
+	$(BIN)/python -m domain_classifier.tools.spark_benchmark
 
 # MLflow through the console script (no PATH needed): `ui` opens on the training runs with
 # their macro-F1; `serve` answers POST /invocations with the registered champion (loopback only).

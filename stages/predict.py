@@ -10,9 +10,9 @@ from domain_classifier.stage import PARAMS_OPTION, TRUST_OPTION, stage
 @click.option(
     "--model",
     "model_ref",
-    default="models/champion",
-    show_default=True,
-    help="A model directory, or an MLflow model URI such as models:/domain-classifier@champion.",
+    help="A model directory, or an MLflow model URI such as models:/domain-classifier@champion.  "
+    "[default: models/champion; with predict.engine spark, models:/<mlflow.registered_model>"
+    "@champion]",
 )
 @TRUST_OPTION
 @click.option("--input", "input_path", help="Overrides predict.input (ad-hoc batches).")

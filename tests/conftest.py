@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,17 @@ from tests.support.data import MELI_SAMPLE
 
 # The end-to-end project fixtures live beside their helpers and are shared by every test file.
 pytest_plugins = ["tests.support.project"]
+
+
+@pytest.fixture(autouse=True)
+def tracking_uri_stays_put():
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; no test may pass it to the next."""
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ FORMATS = (".csv", ".parquet")
 def table_format(path: Path | str) -> str:
     """Return '.csv' or '.parquet' for a table path, or raise naming the file."""
     suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS and Path(path).is_dir():
+        suffix = _folder_format(Path(path))
     if suffix not in FORMATS:
         raise InputError(f"{path}: unsupported table format '{suffix}' (use .csv or .parquet)")
     return suffix
@@ -48,6 +50,9 @@ def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     after the first block) and no null markers ('NA', 'null', 'NaN' stay text; an empty cell is
     an empty string)."""
     path = Path(path)
+    if path.is_dir():
+        yield from _iter_folder(path, chunk_rows)
+        return
     _check_readable(path)
     try:
         if table_format(path) == ".parquet":
@@ -136,6 +141,27 @@ def _is_utf8(value: bytes) -> bool:
     return True
 
 
+def part_files(folder: Path | str) -> list[Path]:
+    """The data files of a folder table (e.g. Spark's output), in name order; hidden files
+    and markers such as `_SUCCESS` or `.crc` checksums are not data."""
+    folder = Path(folder)
+    parts = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    if not parts:
+        raise InputError(f"{folder}: folder has no part files")
+    return parts
+
+
+def _folder_format(folder: Path) -> str:
+    suffixes = {p.suffix.lower() for p in part_files(folder)}
+    return suffixes.pop() if len(suffixes) == 1 else ""
+
+
+def _iter_folder(folder: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A folder of part files reads as one table: the parts one after another."""
+    for part in part_files(folder):
+        yield from iter_table(part, chunk_rows)
+
+
 def check_columns(present, required: list[str], path: Path | str) -> None:
     """Raise naming the file and the first missing column."""
     present = list(present)
@@ -167,6 +193,8 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield Path(tmp)
+        if path.is_dir():  # a folder table (the Spark engine's) written there before
+            shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -189,7 +217,7 @@ def atomic_dir(path: Path | str) -> Iterator[Path]:
         if path.exists():
             path.rename(retired)
         staging.rename(path)
-        shutil.rmtree(retired, ignore_errors=True)
+        _remove(retired)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -211,10 +239,15 @@ def _clear_leftovers(path: Path) -> None:
         owner = _OWNER.search(leftover.name[len(path.name) + 1 :])
         if owner and _alive(int(owner.group(1))):
             continue
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+        _remove(leftover)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder (a table may be either: Spark writes a folder of parts)."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from domain_classifier.data.tables import read_table, write_table
+from domain_classifier.data.tables import part_files, read_table, write_table
 from domain_classifier.errors import InputError
 from domain_classifier.monitoring.checks import MonitorResult
 from domain_classifier.monitoring.report import performance_figures, rounded
@@ -36,10 +36,13 @@ COLUMNS = (
 
 
 def batch_id(path: Path | str) -> str:
+    """A hash of the file's bytes; of a folder's part files in name order (Spark names each
+    part after its job, so the names are left out)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    for part in part_files(path) if Path(path).is_dir() else [path]:
+        with open(part, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:ID_CHARS]
 
 

@@ -7,6 +7,8 @@ import dataclasses
 from domain_classifier.serving.loading import load_scoring_model
 from domain_classifier.serving.predict import PredictParams, predict_file
 
+LOCAL_MODEL = "models/champion"
+
 
 def with_paths(params: PredictParams, input_path=None, output_path=None) -> PredictParams:
     """`params` with input and output replaced by those given."""
@@ -14,12 +16,23 @@ def with_paths(params: PredictParams, input_path=None, output_path=None) -> Pred
     return dataclasses.replace(params, **{k: str(v) for k, v in given.items() if v})
 
 
-def predict_batch(params: PredictParams, model_ref: str, params_file, trust: bool = False) -> str:
-    """Score params.input into params.output with the model `model_ref`; one summary line."""
+def predict_batch(
+    params: PredictParams, model_ref: str | None, params_file, trust: bool = False
+) -> str:
+    """Score params.input into params.output on params.engine; one summary line. Without a
+    model, the local engine scores models/champion, Spark the registry's `@champion`."""
     params.check("predict")
-    model = load_scoring_model(model_ref, params_file, trust)
-    stats = predict_file(model, params)
+    if params.engine == "spark":
+        from domain_classifier.params import load_section
+        from domain_classifier.serving.spark import predict_on_spark
+        from domain_classifier.tracking.mlflow_store import MlflowParams, champion_uri
+
+        default = champion_uri(load_section(MlflowParams, "mlflow", params_file))
+        stats = predict_on_spark(model_ref or default, params, params_file)
+    else:
+        model = load_scoring_model(model_ref or LOCAL_MODEL, params_file, trust)
+        stats = predict_file(model, params)
     return (
         f"scored {stats['rows']} rows from {params.input} into {params.output} "
-        f"at {stats['rows_per_second']:,.0f} rows/s"
+        f"at {stats['rows_per_second']:,.0f} rows/s ({params.engine} engine)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -26,6 +27,28 @@ from domain_classifier.params import require
 
 log = logging.getLogger(__name__)
 
+ENGINES = ("local", "spark")
+JVM_MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]?$", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class SparkParams:
+    """How `predict.engine: spark` runs; `master` may be a cluster (yarn, k8s://, spark://)."""
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    # Tasks the batch is spread over; 0: as Spark reads it, but at least one per core.
+    partitions: int = 0
+
+    def check(self, where: str) -> None:
+        require(bool(self.master.strip()), f"{where}.master", "must not be empty")
+        require(
+            bool(JVM_MEMORY.match(self.driver_memory)),
+            f"{where}.driver_memory",
+            f"must be a JVM size such as 2g or 512m, got {self.driver_memory!r}",
+        )
+        require(self.partitions >= 0, f"{where}.partitions", "must be >= 0")
+
 
 @dataclasses.dataclass(frozen=True)
 class PredictParams:
@@ -37,15 +60,27 @@ class PredictParams:
     # OWASP's rule for CSV opened in a spreadsheet: a cell starting with = + - @ tab or CR is
     # a formula there, so such cells get a leading quote. Off: cells are copied verbatim.
     csv_formula_guard: bool = True
+    engine: str = "local"
+    spark: SparkParams = dataclasses.field(default_factory=SparkParams)
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
         require(self.chunk_rows >= 1, f"{where}.chunk_rows", "must be >= 1")
+        require(
+            self.engine in ENGINES,
+            f"{where}.engine",
+            f"must be one of {', '.join(ENGINES)}, got {self.engine!r}",
+        )
         for name in ("input", "output"):
             try:
                 table_format(getattr(self, name))
             except InputError as exc:
                 require(False, f"{where}.{name}", str(exc))
+        require(
+            self.engine != "spark" or table_format(self.output) == ".parquet",
+            f"{where}.output",
+            "must be a .parquet folder with engine spark (Spark writes part files)",
+        )
 
 
 def output_columns(top_k: int) -> list[str]:
@@ -103,7 +138,8 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
                 scored, blank = score_chunk(model, chunk, params.text_column, params.top_k)
                 writer.write(scored)
                 rows, blanks = rows + len(chunk), blanks + blank
-                _log_progress(rows, total, time.perf_counter() - start)
+                if len(chunk):
+                    _log_progress(rows, total, time.perf_counter() - start)
         finally:
             writer.close()
         if rows == 0:

@@ -1,4 +1,4 @@
-"""The MLflow model every family is logged as: raw titles in, domain and probability out.
+"""The MLflow model every family is logged as: raw titles in, the predict stage's columns out.
 
 A `PythonModel` wrapper rather than `mlflow.keras`/`mlflow.sklearn` flavours, because the
 saved model directory already bundles the text processing with the classifier, and Keras
@@ -15,17 +15,28 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from domain_classifier.data.schema import TITLE
 from domain_classifier.families.registry import load_model
+from domain_classifier.serving.predict import PredictParams, output_columns, score_chunk
 
 ARTIFACT = "title_model"
+TOP_K = PredictParams.__dataclass_fields__["top_k"].default
+
+
+def output_schema(k: int) -> list[tuple[str, str]]:
+    """(name, MLflow type) of what `predict` returns for the top `k` domains: the predict
+    stage's columns, null for a null or blank title."""
+    return [(n, "double" if n.endswith("probability") else "string") for n in output_columns(k)]
+
+
 # No input schema on purpose: MLflow's enforcement would turn numbers and nulls into text and
 # score the first of several columns; `titles_of` validates requests as predict does instead.
 SIGNATURE = ModelSignature(
     inputs=None,
-    outputs=Schema([ColSpec("string", "domain"), ColSpec("double", "probability")]),
+    outputs=Schema([ColSpec(kind, name) for name, kind in output_schema(TOP_K)]),
+    params=ParamSchema([ParamSpec("top_k", "long", TOP_K)]),
 )
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
 REQUIREMENTS = (
@@ -110,16 +121,16 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         self.model = load_model(context.artifacts[ARTIFACT])
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        """Domain and probability per title; a null or blank title gets neither, as in predict."""
-        from domain_classifier.serving.predict import score_chunk
-
+        """The predict stage's columns per title; `params={"top_k": k}` (default TOP_K) sets
+        how many ranked domains come back. A null or blank title gets nulls, as in predict."""
+        top_k = int((params or {}).get("top_k", TOP_K))
         frame = pd.DataFrame({TITLE: titles_of(model_input)})
-        scored, _ = score_chunk(self.model, frame, TITLE, 1)
-        domain = scored["predicted_domain"].astype(object)
-        # None, not pandas' NA, so that the scoring server's JSON has null for a blank title.
-        return pd.DataFrame(
-            {"domain": domain.where(domain.notna(), None), "probability": scored["probability"]}
+        scored, _ = score_chunk(self.model, frame, TITLE, top_k)
+        scored = scored.drop(columns=TITLE).astype(
+            {n: object for n in scored.columns if n.endswith("domain")}
         )
+        # None, not pandas' NA, so that the scoring server's JSON has null for a blank title.
+        return scored.where(scored.notna(), None)
 
 
 def log_title_model(model_dir: Path | str) -> str:

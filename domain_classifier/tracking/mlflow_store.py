@@ -388,3 +388,19 @@ def runs_page(params: MlflowParams) -> str:
     if experiment is None:
         raise InputError(f"no experiment {params.experiment!r} in {shown}; run `make run` first")
     return f"#/experiments/{experiment.experiment_id}/runs?{RUNS_VIEW}"
+
+
+def download_model(uri: str, params_file, dst: Path | str) -> Path:
+    """A local copy of the MLflow model at `uri` (e.g. `models:/<name>@champion`), looked up
+    in the tracking store that `params_file`'s mlflow section names."""
+    params = load_section(MlflowParams, "mlflow", params_file)
+    import mlflow
+
+    mlflow.set_tracking_uri(params.uri)
+    try:
+        with _environ({**PROBE_ENV, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}):
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
+    except Exception as exc:
+        raise InputError(
+            f"{uri}: cannot load from MLflow store {params.uri}: {_first_line(exc)}"
+        ) from None

@@ -163,7 +163,7 @@ def test_serving_the_champion_answers_raw_titles(project, store):
                 time.sleep(1)
         assert answer is not None, server.stderr.read().decode()[-2000:] if server.poll() else ""
         print(f"serve: first answer {time.monotonic() - started:.1f} s after start")
-        assert [p["domain"] for p in answer["predictions"]] == expected.tolist()
+        assert [p["predicted_domain"] for p in answer["predictions"]] == expected.tolist()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

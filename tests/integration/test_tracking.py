@@ -79,8 +79,21 @@ def test_logged_model_takes_raw_titles_as_frame_series_or_list(saved_sgd_dir, tm
     served = mlflow.pyfunc.load_model(uri)
     for batch in (pd.DataFrame({"title": TITLES, "item_id": [1, 2, 3]}), pd.Series(TITLES), TITLES):
         out = served.predict(batch)
-        assert out["domain"].tolist() == expected
+        assert out["predicted_domain"].tolist() == expected == out["top1_domain"].tolist()
         assert out["probability"].between(0, 1).all()
+        assert (out["top1_probability"] >= out["top2_probability"]).all()
+    # The predict stage's columns: top_k as asked, nothing for a null or blank title.
+    out = served.predict(pd.Series([TITLES[0], None, "  "]), params={"top_k": 2})
+    assert list(out.columns) == [
+        "predicted_domain",
+        "probability",
+        "top1_domain",
+        "top1_probability",
+        "top2_domain",
+        "top2_probability",
+    ]
+    assert out["predicted_domain"].isna().tolist() == [False, True, True]
+    assert out["probability"].isna().tolist() == [False, True, True]
     assert predict_labels(load_title_model(uri), TITLES).tolist() == expected
 
 
@@ -175,10 +188,15 @@ def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_
     with mlflow.start_run():
         served = mlflow.pyfunc.load_model(log_title_model(saved_sgd_dir))
     out = served.predict(pd.DataFrame({"title": [TITLES[0], None, "  ", ""]}))
-    assert out["domain"].tolist()[1:] == [None, None, None]
-    assert out["domain"].iloc[0] == predict_labels(load_model(saved_sgd_dir), TITLES[:1])[0]
+    assert out["predicted_domain"].tolist()[1:] == [None, None, None]
+    assert (
+        out["predicted_domain"].iloc[0] == predict_labels(load_model(saved_sgd_dir), TITLES[:1])[0]
+    )
     assert out["probability"].isna().tolist() == [False, True, True, True]
-    assert served.predict({"title": TITLES[:1]})["domain"].tolist() == out["domain"].tolist()[:1]
+    assert (
+        served.predict({"title": TITLES[:1]})["predicted_domain"].tolist()
+        == out["predicted_domain"].tolist()[:1]
+    )
     refused = {
         "numbers": [1, 2, 3],
         "no title column": pd.DataFrame({"name": TITLES, "shop": TITLES}),

@@ -580,3 +580,35 @@ def test_bottom_k_sample_is_uniform_and_independent_of_chunking():
         many.add(list(range(start, min(start + 333, 10000))))
     assert one.values() == many.values()
     assert math.isclose(np.mean(one.values()), 5000, rel_tol=0.15)
+
+
+def test_stage_reads_a_folder_of_part_files_as_it_reads_the_file(project, tmp_path):
+    """The Spark engine's output: part files, read in name order, beside Spark's _SUCCESS
+    marker and hidden .crc checksums, which are not data."""
+    from stages.monitor import main
+
+    scored = scored_batch(project, 4)
+    frame = pd.read_parquet(scored)
+    folder = tmp_path / "scored.parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(folder / f"part-{i:05d}-c0ffee.snappy.parquet", index=False)
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".part-00000-c0ffee.snappy.parquet.crc").write_bytes(b"\x00checksum")
+    figures = {}
+    for name, batch in (("file", scored), ("folder", folder)):
+        params = {
+            "monitor": {"sample_size": 1000, "bootstrap_samples": 200},
+            "predict": {"input": "unused.parquet", "output": str(batch)},
+            "tokenize": {"word_max_features": 5000, "char_max_features": 8000},
+        }
+        (params_file := tmp_path / f"params_{name}.yaml").write_text(json.dumps(params))
+        args = ["--params", str(params_file), *reference_args(project)]
+        args += ["--metrics", str(tmp_path / f"{name}.json"), "--report", str(tmp_path / "r.md")]
+        result = CliRunner().invoke(main, [*args, "--history", str(tmp_path / "history.csv")])
+        assert result.exit_code == 0, result.output
+        figures[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert figures["folder"] == figures["file"]
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert history["batch"].tolist() == [str(scored), str(folder)]
+    assert history["rows"].tolist() == [len(frame), len(frame)]

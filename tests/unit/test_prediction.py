@@ -76,6 +76,16 @@ def test_existing_output_survives_a_failed_run(model, tmp_path):
     assert out.read_text() == "previous results\n"
 
 
+def test_engines_can_take_turns_on_one_output_path(model, tmp_path):
+    """The local engine's file replaces the Spark engine's folder of parts."""
+    src, out = tmp_path / "batch.csv", tmp_path / "out.parquet"
+    pd.DataFrame({"title": ["Shampoo Anticaspa 400ml"]}).to_csv(src, index=False)
+    out.mkdir()
+    (out / "part-00000.parquet").write_bytes(b"the spark engine's output")
+    predict_file(model, PredictParams(input=str(src), output=str(out)))
+    assert pd.read_parquet(out)["predicted_domain"].tolist() == ["MLB-SHAMPOOS"]
+
+
 def test_bad_predict_params_are_named():
     from domain_classifier.params import parse_dataclass
 
@@ -165,3 +175,24 @@ def test_a_truncated_model_file_is_one_clear_error(saved_sgd_dir, tmp_path):
     with pytest.raises(InputError, match=rf"^{damaged}") as info:
         load_model(damaged)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "changes,where",
+    [
+        ({"engine": "gpu"}, r"param 'predict\.engine' must be one of local, spark"),
+        ({"engine": "spark", "output": "b.csv"}, r"param 'predict\.output' must be a \.parquet"),
+        ({"spark": {"driver_memory": "lots"}}, r"param 'predict\.spark\.driver_memory' must be"),
+        ({"spark": {"master": " "}}, r"param 'predict\.spark\.master' must not be empty"),
+        ({"spark": {"partitions": -1}}, r"param 'predict\.spark\.partitions' must be >= 0"),
+        ({"spark": {"cores": 2}}, r"unknown param 'predict\.spark\.cores'"),
+    ],
+)
+def test_bad_engine_params_are_named_in_one_line(changes, where):
+    from domain_classifier.params import parse_dataclass
+
+    with pytest.raises(InputError, match=f"^{where}") as failure:
+        parse_dataclass(
+            PredictParams, {"input": "a.csv", "output": "b.parquet", **changes}, "predict"
+        )
+    assert "\n" not in str(failure.value)
