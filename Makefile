@@ -12,9 +12,15 @@ IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
 # `dvc` call and stage would otherwise recompile DVC, pandas and friends from source.
-$(VENV)/.installed: pyproject.toml uv.lock
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(PYTHON) -m uv sync --frozen --compile-bytecode
+# uv itself goes into a small venv of its own: a system Python (Debian's, PEP 668) refuses
+# `pip install` outside one.
+UV := .tools/uv/bin/uv
+$(UV):
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -99,4 +105,4 @@ serve: venv sync
 	$(BIN)/domain-classifier serve
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .tools
