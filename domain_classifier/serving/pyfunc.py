@@ -126,10 +126,9 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         top_k = int((params or {}).get("top_k", TOP_K))
         frame = pd.DataFrame({TITLE: titles_of(model_input)})
         scored, _ = score_chunk(self.model, frame, TITLE, top_k)
-        scored = scored.drop(columns=TITLE).astype(
-            {n: object for n in scored.columns if n.endswith("domain")}
-        )
-        # None, not pandas' NA, so that the scoring server's JSON has null for a blank title.
+        # None, not pandas' NA or NaN, so the scoring server's JSON has null for a blank title
+        # (NaN is not JSON).
+        scored = scored.drop(columns=TITLE).astype(object)
         return scored.where(scored.notna(), None)
 
 

@@ -193,6 +193,7 @@ def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_
         out["predicted_domain"].iloc[0] == predict_labels(load_model(saved_sgd_dir), TITLES[:1])[0]
     )
     assert out["probability"].isna().tolist() == [False, True, True, True]
+    assert out["probability"].iloc[1] is None  # JSON null from the server, never NaN
     assert (
         served.predict({"title": TITLES[:1]})["predicted_domain"].tolist()
         == out["predicted_domain"].tolist()[:1]
