@@ -144,9 +144,13 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
             writer.close()
         if rows == 0:
             raise InputError(f"{params.input}: table has no rows")
-    seconds = time.perf_counter() - start
+    return batch_stats(params.input, rows, blanks, time.perf_counter() - start)
+
+
+def batch_stats(source: str, rows: int, blanks: int, seconds: float) -> dict:
+    """What an engine reports of a scored batch; blank titles are also a warning."""
     if blanks:
-        log.warning("%s: %d null or blank titles got no prediction", params.input, blanks)
+        log.warning("%s: %d null or blank titles got no prediction", source, blanks)
     return {
         "rows": rows,
         "blank_titles": blanks,

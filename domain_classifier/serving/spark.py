@@ -9,7 +9,6 @@ pyspark is imported inside functions only: the local engine never loads it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sys
@@ -20,9 +19,7 @@ from pathlib import Path
 from domain_classifier.data.tables import atomic_dir, check_columns, iter_table, table_format
 from domain_classifier.errors import InputError
 from domain_classifier.model_store import read_meta
-from domain_classifier.serving.predict import PredictParams, SparkParams
-
-log = logging.getLogger(__name__)
+from domain_classifier.serving.predict import PredictParams, SparkParams, batch_stats
 
 SCORES = "__scores"
 # The line of a Spark or Python error that says what went wrong (the first is often generic).
@@ -56,16 +53,8 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
         finally:
             if own:
                 spark.stop()
-    seconds = time.perf_counter() - start
-    if blanks:
-        log.warning("%s: %d null or blank titles got no prediction", params.input, blanks)
-    return {
-        "rows": rows,
-        "blank_titles": blanks,
-        "seconds": seconds,
-        "startup_seconds": startup,
-        "rows_per_second": rows / seconds if seconds else float("inf"),
-    }
+    stats = batch_stats(params.input, rows, blanks, time.perf_counter() - start)
+    return {**stats, "startup_seconds": startup}
 
 
 def artifact_dir(model_path: Path, name: str) -> Path:

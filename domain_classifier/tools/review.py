@@ -6,21 +6,17 @@ reads on a pull request can be rebuilt and checked locally with one command.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from domain_classifier.data.tables import atomic_path, read_json
+from domain_classifier.data.tables import atomic_dir, atomic_path, read_json
 from domain_classifier.errors import InputError
 from domain_classifier.tools.offline_plots import plot_specs, png_bytes, write_offline_html
 
@@ -151,25 +147,6 @@ def report_markdown(
         ]
     lines.append(f"Every chart, interactive and viewable offline: `{html}`")
     return "\n".join(lines) + "\n"
-
-
-@contextlib.contextmanager
-def atomic_dir(path: Path) -> Iterator[Path]:
-    """Yield a new folder beside `path`; it replaces `path` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the report is meant to be read
-    try:
-        yield tmp
-        if path.exists():
-            old = tmp.with_name(tmp.name + ".old")
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_report(
