@@ -18,6 +18,8 @@ class TitleModel(Protocol):
     family: str
     labels: list[str]
     format: str
+    # Whether predict may score it in forked worker processes (absent: no).
+    fork_safe: bool
 
     def predict_proba(self, titles: Sequence[str]) -> np.ndarray: ...
 

@@ -36,6 +36,12 @@ class SklearnTitleModel:
         self.family, self.vectorizer, self.classifier = family, vectorizer, classifier
         self.labels = list(labels)
 
+    @property
+    def fork_safe(self) -> bool:
+        # Tree ensembles predict on every core with OpenMP, which must not run in a process
+        # forked after its parent used it; a linear model's scoring is plain NumPy and SciPy.
+        return self.family == "sgd"
+
     def predict_proba(self, titles: Sequence[str]) -> np.ndarray:
         return self.classifier.predict_proba(self.vectorizer.transform(list(titles)))
 

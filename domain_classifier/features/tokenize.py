@@ -11,6 +11,7 @@ import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from domain_classifier.errors import InputError
+from domain_classifier.features.char_ngrams import transform_block
 from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, TextSettings, tokens
 from domain_classifier.params import require
 
@@ -134,7 +135,8 @@ class TitleVectorizer:
     def transform(self, titles) -> scipy.sparse.csr_matrix:
         normalized = self.normalize(titles)
         # As FeatureUnion stacks them, so features (and so models) stay bit-identical.
-        return scipy.sparse.hstack([b.transform(normalized) for b in self.blocks.values()]).tocsr()
+        blocks = [transform_block(b, normalized) for b in self.blocks.values()]
+        return scipy.sparse.hstack(blocks).tocsr()
 
     def only(self, name: str) -> TitleVectorizer:
         return TitleVectorizer(self.text, {name: self.blocks[name]})

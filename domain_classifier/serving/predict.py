@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
+import multiprocessing
+import os
 import re
 import time
 from pathlib import Path
@@ -60,12 +63,15 @@ class PredictParams:
     # OWASP's rule for CSV opened in a spreadsheet: a cell starting with = + - @ tab or CR is
     # a formula there, so such cells get a leading quote. Off: cells are copied verbatim.
     csv_formula_guard: bool = True
+    # Processes scoring chunks side by side; 0: one per core.
+    workers: int = 0
     engine: str = "local"
     spark: SparkParams = dataclasses.field(default_factory=SparkParams)
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
         require(self.chunk_rows >= 1, f"{where}.chunk_rows", "must be >= 1")
+        require(self.workers >= 0, f"{where}.workers", "must be >= 0 (0: one per core)")
         require(
             self.engine in ENGINES,
             f"{where}.engine",
@@ -102,42 +108,53 @@ def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> No
         )
 
 
-def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
-    """Add predicted domain, its probability and the top-k domains to a chunk."""
-    titles = chunk[text_column]
-    blank = blank_mask(titles).to_numpy()
-    proba = np.zeros((len(chunk), len(model.labels)), dtype=np.float64)
-    if (~blank).any():
-        proba[~blank] = model.predict_proba(titles[~blank].tolist())
-    k = min(top_k, len(model.labels))
+def rank_titles(model: TitleModel, titles: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each title's k most probable label ids, best first, and their probabilities."""
+    if not titles:
+        return np.zeros((0, k), dtype=np.int64), np.zeros((0, k), dtype=np.float64)
+    proba = model.predict_proba(titles)
     order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-    labels = np.asarray(model.labels, dtype=object)
+    return order, np.take_along_axis(proba, order, axis=1).astype(np.float64, copy=False)
+
+
+def add_predictions(chunk: pd.DataFrame, blank: np.ndarray, ranked, labels) -> pd.DataFrame:
+    """The chunk with predicted domain, probability and top-k columns; blank titles get nulls."""
+    order, top = ranked
+    names = np.asarray(labels, dtype=object)
     out = chunk.copy()
-    for rank in range(k):
-        top_label = labels[order[:, rank]].astype(object)
-        top_label[blank] = None
+    for rank in range(order.shape[1]):
+        top_label = np.full(len(chunk), None, dtype=object)
+        top_label[~blank] = names[order[:, rank]]
         # An explicit string type keeps every chunk's schema equal, even an all-blank chunk.
         top_label = pd.array(top_label, dtype="string")
-        top_proba = np.take_along_axis(proba, order[:, rank : rank + 1], axis=1)[:, 0]
-        top_proba[blank] = np.nan
+        top_proba = np.full(len(chunk), np.nan)
+        top_proba[~blank] = top[:, rank]
         if rank == 0:
             out["predicted_domain"], out["probability"] = top_label, top_proba
         out[f"top{rank + 1}_domain"], out[f"top{rank + 1}_probability"] = top_label, top_proba
-    return out, int(blank.sum())
+    return out
+
+
+def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
+    """Add predicted domain, its probability and the top-k domains to a chunk."""
+    blank = blank_mask(chunk[text_column]).to_numpy()
+    titles = chunk[text_column][~blank].tolist()
+    ranked = rank_titles(model, titles, min(top_k, len(model.labels)))
+    return add_predictions(chunk, blank, ranked, model.labels), int(blank.sum())
 
 
 def predict_file(model: TitleModel, params: PredictParams) -> dict:
     """Score params.input into params.output; return rows, blank titles and rows per second."""
     start, rows, blanks = time.perf_counter(), 0, 0
-    total = table_rows(params.input)
-    with atomic_path(params.output) as tmp:
+    k = min(params.top_k, len(model.labels))
+    # Workers fork first, before reading starts any thread in this process.
+    with ChunkScorer(model, k, params.workers) as scorer, atomic_path(params.output) as tmp:
+        total = table_rows(params.input)
         writer = _ChunkWriter(tmp, table_format(params.output), params.csv_formula_guard)
         try:
-            for chunk in iter_table(params.input, params.chunk_rows):
-                check_batch(chunk, params, len(model.labels))
-                scored, blank = score_chunk(model, chunk, params.text_column, params.top_k)
-                writer.write(scored)
-                rows, blanks = rows + len(chunk), blanks + blank
+            for chunk, blank, ranked in scorer.ranked(_checked_chunks(params, model)):
+                writer.write(add_predictions(chunk, blank, ranked, model.labels))
+                rows, blanks = rows + len(chunk), blanks + int(blank.sum())
                 if len(chunk):
                     _log_progress(rows, total, time.perf_counter() - start)
         finally:
@@ -145,6 +162,73 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
         if rows == 0:
             raise InputError(f"{params.input}: table has no rows")
     return batch_stats(params.input, rows, blanks, time.perf_counter() - start)
+
+
+def _checked_chunks(params: PredictParams, model: TitleModel):
+    """(chunk, blank-title mask, non-blank titles) for each chunk of the input."""
+    for chunk in iter_table(params.input, params.chunk_rows):
+        check_batch(chunk, params, len(model.labels))
+        blank = blank_mask(chunk[params.text_column]).to_numpy()
+        yield chunk, blank, chunk[params.text_column][~blank].tolist()
+
+
+_WORKER_MODEL: TitleModel | None = None
+
+
+def _rank_in_worker(titles: list[str], k: int):
+    return rank_titles(_WORKER_MODEL, titles, k)
+
+
+def _set_worker_model(model: TitleModel) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+class ChunkScorer:
+    """Ranks chunks in order, in this process or spread over worker processes.
+
+    Workers are forked with the model already loaded, so they start in milliseconds and share
+    its memory; at most two chunks per worker are in flight, so memory stays flat on a batch
+    of any size. Only a model that says it is `fork_safe` is forked: TensorFlow and OpenMP
+    (Keras, the tree ensembles) hang in a forked child, and they use every core by themselves.
+    """
+
+    def __init__(self, model: TitleModel, k: int, workers: int):
+        self.model, self.k = model, k
+        self.workers = resolve_workers(workers) if getattr(model, "fork_safe", False) else 1
+        self.pool = None
+
+    def __enter__(self) -> ChunkScorer:
+        if self.workers > 1:
+            context = multiprocessing.get_context("fork")
+            self.pool = context.Pool(self.workers, _set_worker_model, (self.model,))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def ranked(self, chunks):
+        """(chunk, blank, ranked) for each (chunk, blank, titles), in input order."""
+        if self.pool is None:
+            for chunk, blank, titles in chunks:
+                yield chunk, blank, rank_titles(self.model, titles, self.k)
+            return
+        pending = collections.deque()
+        for chunk, blank, titles in chunks:
+            pending.append((chunk, blank, self.pool.apply_async(_rank_in_worker, (titles, self.k))))
+            if len(pending) >= 2 * self.workers:
+                chunk, blank, result = pending.popleft()
+                yield chunk, blank, result.get()
+        while pending:
+            chunk, blank, result = pending.popleft()
+            yield chunk, blank, result.get()
+
+
+def resolve_workers(workers: int) -> int:
+    """`predict.workers`, where 0 means one per core this process may use."""
+    return workers or len(os.sched_getaffinity(0))
 
 
 def batch_stats(source: str, rows: int, blanks: int, seconds: float) -> dict:

@@ -1,13 +1,16 @@
 import os
 import subprocess
 import sys
+import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain_classifier.errors import InputError
-from domain_classifier.features import files
-from domain_classifier.features.text import normalize_title
+from domain_classifier.features import char_ngrams, files
+from domain_classifier.features.text import fold_accents, normalize_title
 from domain_classifier.features.tokenize import (
     OOV_ID,
     PAD_ID,
@@ -135,3 +138,45 @@ def test_titles_that_give_no_features_are_one_clear_error(titles, min_df, messag
     with pytest.raises(InputError, match=message) as info:
         fit_vectorizer(titles, params, "train.parquet")
     assert "\n" not in str(info.value)
+
+
+TITLES = [
+    "shampoo anticaspa 400ml",
+    "  capinha   iphone\t15 pro ",
+    "",
+    " ",
+    "x",
+    "creme hidratante creme",  # a repeated word counts twice
+    "名字 ﬁ ① é",
+    "liquidificador 220v shampoo",
+]
+
+
+@pytest.mark.parametrize("cache_words", [3, 200_000])
+def test_char_ngrams_counted_by_word_equal_scikit_learn_bit_for_bit(monkeypatch, cache_words):
+    # A cache of 3 words is refilled many times on the way: results must not depend on it.
+    monkeypatch.setattr(char_ngrams, "MAX_CACHED_WORDS", cache_words)
+    params = TokenizeParams(min_df=1, char_ngram_range=[2, 5])
+    block = make_vectorizer(params).fit(TITLES).blocks["char"]
+    assert char_ngrams.counts_by_word(block)
+    titles = TITLES * 3 + ["unseen words only", "shampoo"]
+    expected, fast = block.transform(titles), char_ngrams.transform_block(block, titles)
+    assert fast.dtype == expected.dtype and fast.shape == expected.shape
+    assert (fast.indptr == expected.indptr).all() and (fast.indices == expected.indices).all()
+    assert (fast.data == expected.data).all()
+
+
+def test_blocks_that_cross_words_are_left_to_scikit_learn():
+    params = TokenizeParams(min_df=1)
+    blocks = make_vectorizer(params).fit(TITLES).blocks
+    assert not char_ngrams.counts_by_word(blocks["word"])
+    blocks["char"].set_params(lowercase=True)  # preprocessing per title, not per word
+    assert not char_ngrams.counts_by_word(blocks["char"])
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_accents_fold_as_dropping_every_combining_mark(text):
+    decomposed = unicodedata.normalize("NFKD", text)
+    expected = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert fold_accents(text) == expected

@@ -3,9 +3,15 @@ import pandas as pd
 import pytest
 
 from domain_classifier.errors import InputError
+from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.registry import load_model
 from domain_classifier.model_store import predict_labels
-from domain_classifier.serving.predict import PredictParams, predict_file
+from domain_classifier.serving.predict import (
+    ChunkScorer,
+    PredictParams,
+    predict_file,
+    resolve_workers,
+)
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +202,29 @@ def test_bad_engine_params_are_named_in_one_line(changes, where):
             PredictParams, {"input": "a.csv", "output": "b.parquet", **changes}, "predict"
         )
     assert "\n" not in str(failure.value)
+
+
+def test_two_workers_write_what_one_process_writes(model, tmp_path):
+    titles = ["Shampoo Marca 300ml", "Capinha iPhone", None, " ", "Liquidificador 220v", "Batom"]
+    batch = pd.DataFrame({"item_id": range(3000), "title": titles * 500})
+    src = tmp_path / "batch.parquet"
+    batch.to_parquet(src)
+    outputs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.parquet"
+        predict_file(model, PredictParams(str(src), str(out), chunk_rows=250, workers=workers))
+        outputs[workers] = pd.read_parquet(out)
+    assert outputs[2]["item_id"].tolist() == list(range(3000))
+    pd.testing.assert_frame_equal(outputs[1], outputs[2], check_exact=True)
+
+
+def test_only_fork_safe_models_are_spread_over_workers(model):
+    assert model.fork_safe and ChunkScorer(model, 3, workers=2).workers == 2
+    tree = SklearnTitleModel("hgb", model.vectorizer, model.classifier, model.labels)
+    assert not tree.fork_safe and ChunkScorer(tree, 3, workers=2).workers == 1
+    assert ChunkScorer(model, 3, workers=0).workers == resolve_workers(0) >= 1
+
+
+def test_negative_workers_are_refused():
+    with pytest.raises(InputError, match="predict.workers"):
+        PredictParams("in.csv", "out.csv", workers=-1).check("predict")
