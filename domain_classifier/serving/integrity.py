@@ -31,7 +31,8 @@ def directory_md5(directory: Path | str) -> str:
 
 def locked_model_hashes(lock_file: Path | str) -> dict[str, str]:
     """{path: md5} of every `models/...` output dvc.lock records."""
-    lock = yaml.safe_load(Path(lock_file).read_text()) or {}
+    # The C loader: dvc.lock runs to thousands of lines, which the pure-Python one reads in seconds.
+    lock = yaml.load(Path(lock_file).read_text(), Loader=yaml.CSafeLoader) or {}
     return {
         out["path"]: out["md5"]
         for stage in (lock.get("stages") or {}).values()

@@ -2,10 +2,8 @@
 
 The batches are generated and scored with the champion first, untimed (monitor reads
 predict's output, it never scores), in a separate process so that this one stays small.
-Then the real stage script runs once per size in a fresh child process; its peak resident
-memory is that child's own ru_maxrss (os.wait4). A forked child starts out counting its
-parent's pages, which is why the parent must not be the one that scored a million rows.
-Equal peaks at 10x the rows mean memory is flat.
+Then the real stage script runs once per size in a fresh child process, whose peak resident
+memory is sampled. Equal peaks at 10x the rows mean memory is flat.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from domain_classifier.demo.generator import generate_batch
 from domain_classifier.families.registry import load_model
 from domain_classifier.params import read_params
 from domain_classifier.serving.predict import PredictParams, predict_file
-from domain_classifier.tools.predict_benchmark import measure_stage, write_report
+from domain_classifier.tools.measure import measure_stage, write_report
 
 
 def prepare(sizes: list[int], seed: int, model_dir: str, workdir: Path) -> dict[int, Path]:

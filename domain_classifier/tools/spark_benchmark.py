@@ -12,23 +12,20 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import click
-import psutil
 import yaml
 
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.params import read_params
+from domain_classifier.tools.measure import machine, measure
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_SECONDS = 0.25
 MASTER = "local[2]"
 STARTUP = (
     "import os, sys; os.environ.setdefault('PYSPARK_PYTHON', sys.executable)\n"
@@ -43,37 +40,6 @@ def child_env(project: Path) -> dict:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = str(project)
     return env
-
-
-def measure(command: list[str], cwd: Path, env: dict) -> dict:
-    """Wall time and peak resident memory of a child and of its whole process tree."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    process = psutil.Process(child.pid)
-    peak = {"driver": 0, "tree": 0}
-    while child.poll() is None:
-        try:
-            tree = [process, *process.children(recursive=True)]
-            rss = {p.pid: p.memory_info().rss for p in tree}
-            jvm = [p.pid for p in process.children() if "java" in p.name()]
-        except psutil.Error:  # a process ended between listing and reading it
-            time.sleep(SAMPLE_SECONDS)
-            continue
-        # The driver is the stage's Python process plus, on Spark, the JVM it starts.
-        peak["driver"] = max(peak["driver"], rss[child.pid] + sum(rss.get(j, 0) for j in jvm))
-        peak["tree"] = max(peak["tree"], sum(rss.values()))
-        time.sleep(SAMPLE_SECONDS)
-    output = child.stdout.read().decode(errors="replace")
-    seconds = time.perf_counter() - start
-    if child.returncode:
-        raise click.ClickException(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return {
-        "seconds": round(seconds, 1),
-        "peak_driver_rss_mib": round(peak["driver"] / 2**20, 1),
-        "peak_tree_rss_mib": round(peak["tree"] / 2**20, 1),
-    }
 
 
 def build_project(target: Path, families: list[str]) -> Path:
@@ -182,28 +148,6 @@ def with_spark_overhead(results: list[dict], startup_seconds: float) -> list[dic
             busy = max(result["seconds"] - startup_seconds, 1e-9)
             result["rows_per_second_per_core_after_startup"] = round(result["rows"] / busy / cores)
     return results
-
-
-def machine() -> dict:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpu": model,
-        "cpu_count": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "java": subprocess.run(
-            ["java", "-version"], capture_output=True, text=True
-        ).stderr.splitlines()[0],
-        "shared_by": "other agents' jobs ran on the same cores: see each result's loadavg",
-    }
 
 
 def merged(out: Path, results: list[dict]) -> list[dict]:
