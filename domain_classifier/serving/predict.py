@@ -9,6 +9,8 @@ import multiprocessing
 import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -200,14 +202,18 @@ class ChunkScorer:
 
     def __enter__(self) -> ChunkScorer:
         if self.workers > 1:
-            context = multiprocessing.get_context("fork")
-            self.pool = context.Pool(self.workers, _set_worker_model, (self.model,))
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_set_worker_model,
+                initargs=(self.model,),
+            )
+            self.pool.submit(int).result()  # every worker forks now, before reading starts
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            self.pool.shutdown(cancel_futures=True)
 
     def ranked(self, chunks):
         """(chunk, blank, ranked) for each (chunk, blank, titles), in input order."""
@@ -215,15 +221,25 @@ class ChunkScorer:
             for chunk, blank, titles in chunks:
                 yield chunk, blank, rank_titles(self.model, titles, self.k)
             return
+        try:
+            yield from self._ranked_by_workers(chunks)
+        except BrokenProcessPool:
+            # The kernel's OOM killer is the usual cause; the pool cannot say which it was.
+            raise InputError(
+                f"a predict worker process died (out of memory?): lower predict.chunk_rows "
+                f"or predict.workers (now {self.workers})"
+            ) from None
+
+    def _ranked_by_workers(self, chunks):
         pending = collections.deque()
         for chunk, blank, titles in chunks:
-            pending.append((chunk, blank, self.pool.apply_async(_rank_in_worker, (titles, self.k))))
+            pending.append((chunk, blank, self.pool.submit(_rank_in_worker, titles, self.k)))
             if len(pending) >= 2 * self.workers:
-                chunk, blank, result = pending.popleft()
-                yield chunk, blank, result.get()
+                chunk, blank, future = pending.popleft()
+                yield chunk, blank, future.result()
         while pending:
-            chunk, blank, result = pending.popleft()
-            yield chunk, blank, result.get()
+            chunk, blank, future = pending.popleft()
+            yield chunk, blank, future.result()
 
 
 def resolve_workers(workers: int) -> int:

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,3 +230,26 @@ def test_only_fork_safe_models_are_spread_over_workers(model):
 def test_negative_workers_are_refused():
     with pytest.raises(InputError, match="predict.workers"):
         PredictParams("in.csv", "out.csv", workers=-1).check("predict")
+
+
+class _DiesInWorkers:
+    """A fork-safe model whose worker processes die, as under the kernel's OOM killer."""
+
+    fork_safe, family, labels = True, "sgd", ["a", "b"]
+
+    def __init__(self):
+        self.parent = os.getpid()
+
+    def predict_proba(self, titles):
+        if os.getpid() != self.parent:
+            os._exit(9)
+        return np.tile([0.4, 0.6], (len(titles), 1))
+
+
+def test_a_worker_that_dies_is_one_clear_error_not_a_hang(tmp_path):
+    src, out = tmp_path / "batch.csv", tmp_path / "out.csv"
+    pd.DataFrame({"title": ["x"] * 40}).to_csv(src, index=False)
+    params = PredictParams(str(src), str(out), chunk_rows=10, workers=2)
+    with pytest.raises(InputError, match="predict worker process died.*predict.chunk_rows"):
+        predict_file(_DiesInWorkers(), params)
+    assert not out.exists()
