@@ -60,7 +60,10 @@ def test_vocabulary_files_load_and_every_family_has_domains():
     folder = resources.files("domain_classifier.demo") / "vocabulary"
     names = catalogue._CATALOGUE_FAMILY_NAMES + (catalogue._UNSEEN_FAMILY_NAME,)
     # A stray or renamed file would otherwise be silently ignored.
-    assert {f.name for f in folder.iterdir()} == {f"{n}.json" for n in names} | {"languages.json"}
+    assert {f.name for f in folder.iterdir()} == {f"{n}.json" for n in names} | {
+        "languages.json",
+        "taxonomy.json",
+    }
     for name in names:
         family = catalogue._load_family(name)
         assert family.domains and family.lines, name
