@@ -19,6 +19,13 @@ attributes, a size and seller noise, in varied orders and casings, then roughene
 The words themselves are data, in ``vocabulary/``: one JSON file per family plus
 ``languages.json`` for the tables shared across families. This module only assembles them.
 
+That is the default catalogue of 32 domains (``DEFAULT_DOMAINS``), kept byte for byte as it
+always was. Any other ``domains`` (2 to :func:`max_domains`, 2,304) draws from the
+marketplace-sized taxonomy of ``vocabulary/taxonomy.json`` (see ``taxonomy.py``): the same
+title machinery over families -> product types -> variants, with exact domain sizes (a floor
+of :func:`domain_floor` rows each, so split keeps every domain, plus a Zipf share of the rest)
+and label noise that swaps a row's title rather than its label, so the sizes stay exact.
+
 Domain sizes are Zipf-like: the domain at rank r weighs ``1 / r**zipf_exponent`` over a
 fixed ordering of the domains (shuffled with a constant, not with ``seed``). No
 flattening is applied: with 32 domains and exponent 1.0 the smallest domain still gets
