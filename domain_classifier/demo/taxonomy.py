@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -29,6 +30,7 @@ import numpy as np
 _ORDER_SEED = 20_251_128  # fixes variant orders and which types sell a line; not the user's seed
 _LINE_SHARE = 0.6  # share of a family's lines each type sells: siblings overlap heavily
 _MIN_LINES = 3
+_ID_RE = re.compile(r"MLB-[A-Z]+(?:_[A-Z]+)*")
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,12 @@ def _rank(per_type: list[list[Domain]], n_families: int) -> tuple[Domain, ...]:
 
 
 def _check(tax: Taxonomy) -> None:
+    """Fail at import, naming the file, rather than with a bad label deep in a chunk."""
     ids = [d.id for d in tax.ranked]
-    dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
-    if dupes:
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
         raise ValueError(f"vocabulary/taxonomy.json: duplicate domain ids {dupes[:5]}")
-    bad = [i for i in ids if not i.replace("-", "_").replace("_", "A").isalpha() or not i.isupper()]
+    bad = [i for i in ids if not _ID_RE.fullmatch(i)]
     if bad:
         raise ValueError(f"vocabulary/taxonomy.json: ids must be MLB-UPPER_SNAKE, got {bad[:5]}")
     if tax.max_domains < 2:
