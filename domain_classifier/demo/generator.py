@@ -442,7 +442,7 @@ class _Spec(NamedTuple):
     world: _World
     # Exact domain counts per chunk (taxonomy catalogues, so every domain meets its floor);
     # None draws each row's domain from `weights`, as the 32-domain catalogue always has.
-    chunk_counts: np.ndarray | None = None
+    chunk_counts: _ChunkPlan | None = None
 
 
 _ID_ARRAY = pa.array(_ALL_IDS, pa.string())
@@ -660,21 +660,26 @@ def _domain_counts(rows: int, n: int, floor: int, exponent: float, reverse=False
     return floor + _allocate(rows - floor * n, _rank_weights(n, exponent, reverse))
 
 
-def _chunk_plan(counts: np.ndarray, rows: int, chunk_rows: int, seed: int) -> np.ndarray:
+class _ChunkPlan:
     """Domain counts per chunk, drawn without replacement so the totals are exact.
 
-    Its own stream ([seed, 0, 2]) keeps it apart from every chunk's ([seed, i] and
-    [seed, i, 1]). The plan is chunks x domains integers: 100 x 2,304 at 10M rows."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0, 2]))
-    left = counts.copy()
-    plan = []
-    for start in range(0, rows, chunk_rows):
-        take = rng.multivariate_hypergeometric(
-            left, min(chunk_rows, rows - start), method="marginals"
-        )
-        left -= take
-        plan.append(take)
-    return np.array(plan)
+    Drawn in chunk order and holding only the counts still to place, so memory stays flat
+    at any number of chunks. Its own stream ([seed, 0, 2]) keeps it apart from every
+    chunk's ([seed, i] and [seed, i, 1])."""
+
+    def __init__(self, counts: np.ndarray, rows: int, chunk_rows: int, seed: int):
+        self._left = counts.astype(np.int64)
+        self._rows, self._chunk_rows, self._next = rows, chunk_rows, 0
+        self._rng = np.random.default_rng(np.random.SeedSequence([seed, 0, 2]))
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if index != self._next:
+            raise IndexError(f"chunk {index} planned out of order (next is {self._next})")
+        n = min(self._chunk_rows, self._rows - index * self._chunk_rows)
+        take = self._rng.multivariate_hypergeometric(self._left, n, method="marginals")
+        self._left -= take
+        self._next += 1
+        return take
 
 
 def _padded(weights: np.ndarray, world: _World) -> np.ndarray:
@@ -788,7 +793,7 @@ def generate_catalogue(
         floor = domain_floor(min_rows_per_domain)
         counts = _domain_counts(int(rows), int(domains), floor, zipf_exponent)
         weights = _padded(counts / rows, world)
-        plan = _chunk_plan(_padded(counts, world).astype(np.int64), rows, chunk_rows, seed)
+        plan = _ChunkPlan(_padded(counts, world), int(rows), int(chunk_rows), int(seed))
     spec = _Spec(
         int(seed),
         (),
