@@ -19,6 +19,13 @@ attributes, a size and seller noise, in varied orders and casings, then roughene
 The words themselves are data, in ``vocabulary/``: one JSON file per family plus
 ``languages.json`` for the tables shared across families. This module only assembles them.
 
+That is the default catalogue of 32 domains (``DEFAULT_DOMAINS``), kept byte for byte as it
+always was. Any other ``domains`` (2 to :func:`max_domains`, 2,304) draws from the
+marketplace-sized taxonomy of ``vocabulary/taxonomy.json`` (see ``taxonomy.py``): the same
+title machinery over families -> product types -> variants, with exact domain sizes (a floor
+of :func:`domain_floor` rows each, so split keeps every domain, plus a Zipf share of the rest)
+and label noise that swaps a row's title rather than its label, so the sizes stay exact.
+
 Domain sizes are Zipf-like: the domain at rank r weighs ``1 / r**zipf_exponent`` over a
 fixed ordering of the domains (shuffled with a constant, not with ``seed``). No
 flattening is applied: with 32 domains and exponent 1.0 the smallest domain still gets
@@ -46,6 +53,8 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from domain_classifier.demo import taxonomy
 
 LANGUAGES = ("pt", "es")
 SHIFTS = ("none", "new_brands", "domain_mix", "unseen_domain", "language_switch")
@@ -276,9 +285,12 @@ def _accent_table() -> dict[int, str]:
 _ACCENTS = _accent_table()
 
 
-def domain_ids() -> list[str]:
-    """All domain ids the generator can emit, sorted."""
-    return sorted(_ALL_IDS[:_N_CATALOGUE])
+def domain_ids(domains: int | None = None) -> list[str]:
+    """All domain ids a catalogue of `domains` domains emits (default: today's 32), sorted."""
+    if domains is None or domains == DEFAULT_DOMAINS:
+        return sorted(_ALL_IDS[:_N_CATALOGUE])
+    _validate_domains(domains, 1)
+    return sorted(_taxonomy_world(int(domains), False).ids[: int(domains)])
 
 
 def _check_new_names_unseen() -> None:
@@ -408,19 +420,37 @@ def _truncate(title: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+class _World(NamedTuple):
+    """The domains one file can hold: catalogue domains first (sorted), then unseen ones."""
+
+    ids: tuple[str, ...]
+    id_array: pa.Array
+    n_catalogue: int
+    siblings: tuple[tuple[int, ...], ...]
+    tables: tuple[tuple[_Table, ...], tuple[_Table, ...]]  # [is_spanish][domain index]
+
+
 class _Spec(NamedTuple):
     seed: int
     seed_tail: tuple[int, ...]  # keeps batch streams apart from the catalogue's
-    weights: np.ndarray  # over _ALL, sums to 1
+    weights: np.ndarray  # over world.ids, sums to 1
     spanish_share: float
     label_noise: float
     new_brands: bool
     id_prefix: str
     with_labels: bool
+    world: _World
+    # Exact domain counts per chunk (taxonomy catalogues, so every domain meets its floor);
+    # None draws each row's domain from `weights`, as the 32-domain catalogue always has.
+    chunk_counts: _ChunkPlan | None = None
 
 
 _ID_ARRAY = pa.array(_ALL_IDS, pa.string())
 _LANG_ARRAY = pa.array(LANGUAGES, pa.string())
+
+
+def _legacy_world(new_brands: bool) -> _World:
+    return _World(_ALL_IDS, _ID_ARRAY, _N_CATALOGUE, _SIBLINGS, _tables(new_brands))
 
 
 def _bits(rng: np.random.Generator, n: int, probs: tuple[float, ...]) -> list[int]:
@@ -445,7 +475,7 @@ def _titles(
     case = rng.choice(4, n, p=_CASE_P).tolist()
     rough = _bits(rng, n, (0.3, 0.1, 0.06))  # accents dropped, typo, extra space
     u = rng.random((n, _N_U)).tolist()
-    both = _tables(spec.new_brands)
+    both = spec.world.tables
     out = []
     for d, es, row, c, r, uu in zip(dom.tolist(), spanish.tolist(), plan, case, rough, u):
         tabs = both[es]
@@ -453,8 +483,8 @@ def _titles(
     return out
 
 
-def _relabel(d: int, a: float, b: float, pool: np.ndarray) -> int:
-    sibs = _SIBLINGS[d]
+def _relabel(d: int, a: float, b: float, pool: np.ndarray, siblings) -> int:
+    sibs = siblings[d]
     if sibs and a < _SIBLING_NOISE_SHARE:
         return _pick(sibs, b)
     others = pool[pool != d]
@@ -467,22 +497,32 @@ def _noisy_labels(rng: np.random.Generator, dom: np.ndarray, spec: _Spec) -> tup
     pool = np.flatnonzero(spec.weights > 0)
     labels = dom.copy()
     for i, (a, b) in zip(noisy.tolist(), draws):
-        labels[i] = _relabel(int(dom[i]), a, b, pool)
+        labels[i] = _relabel(int(dom[i]), a, b, pool, spec.world.siblings)
     return labels, len(noisy)
 
 
 def _chunk(spec: _Spec, index: int, start: int, n: int) -> tuple[pa.Table, np.ndarray, int]:
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, index, *spec.seed_tail]))
-    dom = rng.choice(len(_ALL), size=n, p=spec.weights)
-    spanish = rng.random(n) < spec.spanish_share
-    titles = _titles(rng, dom, spanish, spec)
-    labels, n_noisy = _noisy_labels(rng, dom, spec)
+    if spec.chunk_counts is None:
+        dom = rng.choice(len(spec.world.ids), size=n, p=spec.weights)
+        spanish = rng.random(n) < spec.spanish_share
+        titles = _titles(rng, dom, spanish, spec)
+        labels, n_noisy = _noisy_labels(rng, dom, spec)
+    else:
+        # The plan fixes the labels, so every domain keeps its exact count (its floor
+        # included); the noise instead writes a noisy row's title from another domain,
+        # which is the same mislabelling seen from the other side.
+        counts = spec.chunk_counts[index]
+        labels = rng.permutation(np.repeat(np.arange(len(counts)), counts))
+        spanish = rng.random(n) < spec.spanish_share
+        source, n_noisy = _noisy_labels(rng, labels, spec)
+        titles = _titles(rng, source, spanish, spec)
     cols = {
         "item_id": pa.array(
             [f"{spec.id_prefix}{i:010d}" for i in range(start + 1, start + n + 1)], pa.string()
         ),
         "title": pa.array(titles, pa.string()),
-        "domain": _ID_ARRAY.take(pa.array(labels)),
+        "domain": spec.world.id_array.take(pa.array(labels)),
         "language": _LANG_ARRAY.take(pa.array(spanish.astype(np.int8))),
     }
     if not spec.with_labels:
@@ -495,7 +535,8 @@ def _write(path, rows: int, chunk_rows: int, spec: _Spec) -> dict:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    counts = np.zeros(len(_ALL), np.int64)
+    ids = spec.world.ids
+    counts = np.zeros(len(ids), np.int64)
     n_noisy = 0
     try:
         writer = None
@@ -503,14 +544,14 @@ def _write(path, rows: int, chunk_rows: int, spec: _Spec) -> dict:
             table, labels, noisy = _chunk(spec, index, start, min(chunk_rows, rows - start))
             writer = writer or pq.ParquetWriter(str(tmp), table.schema)
             writer.write_table(table)
-            counts += np.bincount(labels, minlength=len(_ALL))
+            counts += np.bincount(labels, minlength=len(ids))
             n_noisy += noisy
         writer.close()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    per_domain = {_ALL_IDS[i]: int(c) for i, c in enumerate(counts) if c}
+    per_domain = {ids[i]: int(c) for i, c in enumerate(counts) if c}
     return {
         "rows": rows,
         "domains": len(per_domain),
@@ -520,8 +561,145 @@ def _write(path, rows: int, chunk_rows: int, spec: _Spec) -> dict:
 
 
 # ---------------------------------------------------------------------------
+# The marketplace-sized taxonomy (taxonomy.py): its tables and its domain sizes.
+# ---------------------------------------------------------------------------
+
+# Rows a taxonomy domain gets beyond what split keeps: label noise moves ~2% of a domain's
+# rows away and split drops case/space duplicates, so the floor carries a margin.
+_FLOOR_MARGIN = 0.15
+
+
+def _taxonomy_table(d, fam, lang: str, new_brands: bool, siblings: tuple[int, ...]) -> _Table:
+    own, shared = getattr(d, f"{lang}_attrs"), getattr(fam, f"{lang}_attrs")
+    if new_brands:
+        pairs = tuple((b, ln) for b in _NEW_BRANDS for ln in _NEW_LINES)
+    else:
+        pairs = tuple(_localise(b, ln, lang) for b, ln in d.lines)
+    return _Table(
+        lang,
+        getattr(d, lang),
+        pairs,
+        own + shared,
+        shared or own,
+        getattr(fam, f"{lang}_generic"),
+        tuple(v for s in d.sizes for v in _size_variants(s)),
+        (),
+        fam.compat,
+        siblings,
+    )
+
+
+def _taxonomy_siblings(domains, n_catalogue: int) -> tuple[tuple[int, ...], ...]:
+    """Same-family domains; a catalogue domain's siblings are catalogue domains only, so
+    label noise never names a domain the catalogue lacks."""
+    out = []
+    for i, d in enumerate(domains):
+        pool = range(n_catalogue) if i < n_catalogue else range(len(domains))
+        out.append(tuple(j for j in pool if j != i and domains[j].family == d.family))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _taxonomy_world(n_domains: int, new_brands: bool) -> _World:
+    catalogue, unseen = taxonomy.select(n_domains)
+    domains = catalogue + unseen
+    families = taxonomy.load().families
+    siblings = _taxonomy_siblings(domains, len(catalogue))
+    tables = tuple(
+        tuple(
+            _taxonomy_table(d, families[d.family], lang, new_brands, sibs)
+            for d, sibs in zip(domains, siblings)
+        )
+        for lang in LANGUAGES
+    )
+    ids = tuple(d.id for d in domains)
+    return _World(ids, pa.array(ids, pa.string()), len(catalogue), siblings, tables)
+
+
+def _world(domains: int, new_brands: bool) -> _World:
+    if domains == DEFAULT_DOMAINS:
+        return _legacy_world(new_brands)
+    return _taxonomy_world(domains, new_brands)
+
+
+def domain_floor(min_rows_per_domain: int) -> int:
+    """Rows a taxonomy catalogue gives its smallest domain so split still keeps it."""
+    return min_rows_per_domain + int(np.ceil(_FLOOR_MARGIN * min_rows_per_domain))
+
+
+def min_catalogue_rows(domains: int, min_rows_per_domain: int) -> int:
+    """The fewest rows a catalogue of `domains` domains can have (0 for the default 32,
+    which sizes its domains from rows alone, as it always has)."""
+    if domains == DEFAULT_DOMAINS:
+        return 0
+    return domains * domain_floor(min_rows_per_domain)
+
+
+def _rank_weights(n: int, exponent: float, reverse: bool) -> np.ndarray:
+    """Zipf weights over n domains; the ranking is shuffled by a constant, not the seed."""
+    order = np.random.default_rng(_ORDER_SEED).permutation(n)
+    by_rank = np.arange(1, n + 1, dtype=np.float64) ** -float(exponent)
+    if reverse:
+        by_rank = by_rank[::-1]
+    w = np.zeros(n)
+    w[order] = by_rank
+    return w / w.sum()
+
+
+def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integer counts summing to `total`, proportional to `weights` (largest remainder)."""
+    raw = total * weights
+    counts = np.floor(raw).astype(np.int64)
+    short = int(total - counts.sum())
+    counts[np.argsort(counts - raw, kind="stable")[:short]] += 1
+    return counts
+
+
+def _domain_counts(rows: int, n: int, floor: int, exponent: float, reverse=False) -> np.ndarray:
+    """Exact rows per domain: the floor for everyone, the rest Zipf-shared (long tail)."""
+    return floor + _allocate(rows - floor * n, _rank_weights(n, exponent, reverse))
+
+
+class _ChunkPlan:
+    """Domain counts per chunk, drawn without replacement so the totals are exact.
+
+    Drawn in chunk order and holding only the counts still to place, so memory stays flat
+    at any number of chunks. Its own stream ([seed, 0, 2]) keeps it apart from every
+    chunk's ([seed, i] and [seed, i, 1])."""
+
+    def __init__(self, counts: np.ndarray, rows: int, chunk_rows: int, seed: int):
+        self._left = counts.astype(np.int64)
+        self._rows, self._chunk_rows, self._next = rows, chunk_rows, 0
+        self._rng = np.random.default_rng(np.random.SeedSequence([seed, 0, 2]))
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if index != self._next:
+            raise IndexError(f"chunk {index} planned out of order (next is {self._next})")
+        n = min(self._chunk_rows, self._rows - index * self._chunk_rows)
+        take = self._rng.multivariate_hypergeometric(self._left, n, method="marginals")
+        self._left -= take
+        self._next += 1
+        return take
+
+
+def _padded(weights: np.ndarray, world: _World) -> np.ndarray:
+    """Catalogue weights extended with zeros for the world's unseen domains."""
+    return np.concatenate([weights, np.zeros(len(world.ids) - len(weights))])
+
+
+# ---------------------------------------------------------------------------
 # Arguments and public entry points.
 # ---------------------------------------------------------------------------
+
+# What `make run` has always generated: the six families of vocabulary/<family>.json.
+# This value runs that code path untouched (byte-identical files); any other count uses
+# the taxonomy of vocabulary/taxonomy.json.
+DEFAULT_DOMAINS = _N_CATALOGUE
+
+
+def max_domains() -> int:
+    """The most domains the taxonomy vocabulary can build."""
+    return taxonomy.load().max_domains
 
 
 def _is_int(x) -> bool:
@@ -547,6 +725,28 @@ def _validate(rows, seed, label_noise, zipf_exponent, spanish_share, chunk_rows)
         raise ValueError(f"chunk_rows must be an int >= 1, got {chunk_rows!r}")
 
 
+def _validate_domains(domains, min_rows_per_domain) -> None:
+    top = max_domains()
+    if not _is_int(domains) or not 2 <= domains <= top:
+        raise ValueError(
+            f"domains must be an int in [2, {top}] (what vocabulary/taxonomy.json builds), "
+            f"got {domains!r}"
+        )
+    if not _is_int(min_rows_per_domain) or min_rows_per_domain < 1:
+        raise ValueError(f"min_rows_per_domain must be an int >= 1, got {min_rows_per_domain!r}")
+
+
+def _validate_rows_for_domains(rows: int, domains: int, min_rows_per_domain: int) -> None:
+    need = min_catalogue_rows(domains, min_rows_per_domain)
+    if rows < need:
+        raise ValueError(
+            f"rows={rows} are too few for domains={domains}: each domain needs "
+            f"{domain_floor(min_rows_per_domain)} rows (min_rows_per_domain="
+            f"{min_rows_per_domain} plus a margin for label noise and duplicates), "
+            f"so rows must be >= {need}"
+        )
+
+
 def _zipf_weights(exponent: float, reverse: bool = False) -> np.ndarray:
     """Weights over _ALL: catalogue domain at rank r gets 1/r**exponent, pets get 0."""
     order = np.random.default_rng(_ORDER_SEED).permutation(_N_CATALOGUE)  # order[r-1] has rank r
@@ -563,6 +763,8 @@ def generate_catalogue(
     rows: int,
     seed: int,
     *,
+    domains: int = DEFAULT_DOMAINS,
+    min_rows_per_domain: int = 20,
     label_noise: float = 0.02,
     zipf_exponent: float = 1.0,
     spanish_share: float = 0.3,
@@ -575,19 +777,47 @@ def generate_catalogue(
     raise ``ValueError`` before anything is created. Returns
     ``{"rows", "domains", "per_domain", "label_noise_rows"}`` where ``per_domain`` counts
     the written (possibly noisy) labels.
+
+    ``domains`` other than :data:`DEFAULT_DOMAINS` draws from the taxonomy: exact Zipf-like
+    domain sizes over a floor of :func:`domain_floor` rows each (``min_rows_per_domain`` is
+    what the split stage keeps), so every domain survives the split.
+    ``min_rows_per_domain`` is unused at the default 32 domains.
     """
     _validate(rows, seed, label_noise, zipf_exponent, spanish_share, chunk_rows)
+    _validate_domains(domains, min_rows_per_domain)
+    _validate_rows_for_domains(rows, domains, min_rows_per_domain)
+    world = _world(int(domains), False)
+    if domains == DEFAULT_DOMAINS:
+        weights, plan = _zipf_weights(zipf_exponent), None
+    else:
+        floor = domain_floor(min_rows_per_domain)
+        counts = _domain_counts(int(rows), int(domains), floor, zipf_exponent)
+        weights = _padded(counts / rows, world)
+        plan = _ChunkPlan(_padded(counts, world), int(rows), int(chunk_rows), int(seed))
     spec = _Spec(
         int(seed),
         (),
-        _zipf_weights(zipf_exponent),
+        weights,
         float(spanish_share),
         float(label_noise),
         False,
         "D",
         True,
+        world,
+        plan,
     )
     return _write(path, int(rows), int(chunk_rows), spec)
+
+
+def _catalogue_weights(domains, zipf_exponent, reverse, catalogue_rows, min_rows_per_domain):
+    """A batch's domain mix: the catalogue's exact sizes at `catalogue_rows`, else Zipf."""
+    if domains == DEFAULT_DOMAINS:
+        return _zipf_weights(zipf_exponent, reverse=reverse)
+    if not catalogue_rows:
+        return _rank_weights(int(domains), zipf_exponent, reverse)
+    floor = domain_floor(min_rows_per_domain)
+    counts = _domain_counts(int(catalogue_rows), int(domains), floor, zipf_exponent, reverse)
+    return counts / counts.sum()
 
 
 def _batch_spec(
@@ -597,12 +827,20 @@ def _batch_spec(
     label_noise: float,
     zipf_exponent: float,
     spanish_share: float,
+    domains: int = DEFAULT_DOMAINS,
+    catalogue_rows: int | None = None,
+    min_rows_per_domain: int = 20,
 ) -> _Spec:
-    weights = _zipf_weights(zipf_exponent, reverse=shift == "domain_mix")
+    world = _world(int(domains), shift == "new_brands")
+    weights = _catalogue_weights(
+        domains, zipf_exponent, shift == "domain_mix", catalogue_rows, min_rows_per_domain
+    )
+    weights = np.concatenate([weights, np.zeros(len(world.ids) - len(weights))])
+    n_cat = world.n_catalogue
     if shift == "unseen_domain":
-        pets = np.zeros(len(_ALL))
-        pets[_N_CATALOGUE:] = 1.0 / (len(_ALL) - _N_CATALOGUE)
-        weights = (1 - _UNSEEN_SHARE) * weights + _UNSEEN_SHARE * pets
+        unseen = np.zeros(len(world.ids))
+        unseen[n_cat:] = 1.0 / (len(world.ids) - n_cat)
+        weights = (1 - _UNSEEN_SHARE) * weights + _UNSEEN_SHARE * unseen
     if shift == "language_switch":
         spanish_share = _SWITCHED_SPANISH_SHARE
     return _Spec(
@@ -614,6 +852,7 @@ def _batch_spec(
         shift == "new_brands",
         "B",
         bool(with_labels),
+        world,
     )
 
 
@@ -624,6 +863,9 @@ def generate_batch(
     *,
     shift: str = "none",
     with_labels: bool = True,
+    domains: int = DEFAULT_DOMAINS,
+    catalogue_rows: int | None = None,
+    min_rows_per_domain: int = 20,
     label_noise: float = 0.02,
     zipf_exponent: float = 1.0,
     spanish_share: float = 0.3,
@@ -636,12 +878,30 @@ def generate_batch(
     ``SeedSequence([seed, chunk, 1])``, so a batch never repeats the catalogue's rows.
     Shifts: ``none`` (catalogue distribution); ``new_brands`` (invented brands and lines
     replace every real one); ``domain_mix`` (Zipf ranking reversed); ``unseen_domain``
-    (30% of rows are pet supplies, whose ids are not in :func:`domain_ids`);
-    ``language_switch`` (90% Spanish, overriding ``spanish_share``). The summary also
-    carries ``shift``; ``per_domain`` is filled even when labels are not written.
+    (30% of rows are from domains outside :func:`domain_ids`: pet supplies at the default
+    32 domains, the taxonomy's next-ranked domains otherwise); ``language_switch`` (90%
+    Spanish, overriding ``spanish_share``). The summary also carries ``shift``;
+    ``per_domain`` is filled even when labels are not written. With a taxonomy
+    (``domains`` not the default), ``catalogue_rows`` and ``min_rows_per_domain`` give the
+    catalogue's exact domain mix; without ``catalogue_rows`` the mix is plain Zipf.
     """
     if shift not in SHIFTS:
         raise ValueError(f"shift must be one of {', '.join(SHIFTS)}; got {shift!r}")
     _validate(rows, seed, label_noise, zipf_exponent, spanish_share, chunk_rows)
-    spec = _batch_spec(seed, shift, with_labels, label_noise, zipf_exponent, spanish_share)
+    _validate_domains(domains, min_rows_per_domain)
+    if catalogue_rows is not None:
+        if not _is_int(catalogue_rows) or catalogue_rows < 1:
+            raise ValueError(f"catalogue_rows must be an int >= 1, got {catalogue_rows!r}")
+        _validate_rows_for_domains(catalogue_rows, domains, min_rows_per_domain)
+    spec = _batch_spec(
+        seed,
+        shift,
+        with_labels,
+        label_noise,
+        zipf_exponent,
+        spanish_share,
+        domains,
+        catalogue_rows,
+        min_rows_per_domain,
+    )
     return {**_write(path, int(rows), int(chunk_rows), spec), "shift": shift}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -60,7 +61,10 @@ def test_vocabulary_files_load_and_every_family_has_domains():
     folder = resources.files("domain_classifier.demo") / "vocabulary"
     names = catalogue._CATALOGUE_FAMILY_NAMES + (catalogue._UNSEEN_FAMILY_NAME,)
     # A stray or renamed file would otherwise be silently ignored.
-    assert {f.name for f in folder.iterdir()} == {f"{n}.json" for n in names} | {"languages.json"}
+    assert {f.name for f in folder.iterdir()} == {f"{n}.json" for n in names} | {
+        "languages.json",
+        "taxonomy.json",
+    }
     for name in names:
         family = catalogue._load_family(name)
         assert family.domains and family.lines, name
@@ -365,3 +369,183 @@ def test_baseline_model_finds_it_hard_but_learnable(tmp_path):
     f1 = f1_score(test.domain, model.predict(vec.transform(test.title)), average="macro")
     print(f"baseline macro-F1 = {f1:.3f}")
     assert 0.75 <= f1 <= 0.96
+
+
+# --- the marketplace-sized taxonomy (demo.domains other than 32) -----------------------
+
+TAX_ROWS, TAX_DOMAINS, MIN_ROWS = 5_000, 200, 20
+
+
+@pytest.fixture(scope="module")
+def taxonomy_5k(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tax") / "catalogue.parquet"
+    summary = generate_catalogue(
+        path, TAX_ROWS, SEED, domains=TAX_DOMAINS, min_rows_per_domain=MIN_ROWS, chunk_rows=2_000
+    )
+    return path, summary, _read(path)
+
+
+def _content_hash(path) -> str:
+    """Hash of the cell values, not the bytes: the Parquet footer names the pyarrow version."""
+    table = pq.read_table(path)
+    digest = hashlib.sha256()
+    for name in table.column_names:
+        digest.update(name.encode() + b"\0")
+        for value in table.column(name).to_pylist():
+            digest.update(value.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def test_default_domains_output_is_unchanged(tmp_path):
+    """The 32-domain catalogue must not move when the taxonomy is added.
+
+    These hashes were computed from the code before demo.domains existed (commit c426acc,
+    the generator as it was), with exactly these calls; the stage's own files were also
+    compared byte for byte (sha256 of data/demo/*.parquet before and after)."""
+    cat, batch, unseen = (tmp_path / f"{n}.parquet" for n in ("cat", "batch", "unseen"))
+    generate_catalogue(cat, 3_000, 42, chunk_rows=1_000)
+    generate_batch(batch, 1_000, 42)
+    generate_batch(unseen, 1_000, 42, shift="unseen_domain")
+    assert catalogue.DEFAULT_DOMAINS == 32
+    assert _content_hash(cat) == "506f220b6b4dc5360e10d22a5b77ff56024cc57e6cc74c88cc2e1217d555df88"
+    assert (
+        _content_hash(batch) == "8048ddb8d4137ec1c2654d3bf85e1b8a65b2e62db656f256b63d10dd9a16ac94"
+    )
+    assert (
+        _content_hash(unseen) == "d105a29556a79be446ddae98ecfed5a973ade9f277163a38d3d77f8a91f0ffe5"
+    )
+
+
+def test_taxonomy_builds_over_2000_marketplace_ids():
+    from domain_classifier.demo import taxonomy
+
+    tax = taxonomy.load()
+    assert tax.max_domains >= 2_000
+    ids = [d.id for d in tax.ranked]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"MLB-[A-Z]+(?:_[A-Z]+)*", d) for d in ids)
+    assert domain_ids(TAX_DOMAINS) == sorted(ids[:TAX_DOMAINS])
+
+
+def test_taxonomy_every_domain_present_with_split_minimum(taxonomy_5k):
+    from domain_classifier.data.split import deduplicate
+
+    _, summary, df = taxonomy_5k
+    assert summary["rows"] == len(df) == TAX_ROWS
+    assert set(summary["per_domain"]) == set(domain_ids(TAX_DOMAINS))
+    assert summary["per_domain"] == df.domain.value_counts().to_dict()
+    # What split keeps after dropping case/space duplicates is what must reach the minimum.
+    kept, _ = deduplicate(df)
+    assert kept.domain.nunique() == TAX_DOMAINS
+    assert kept.domain.value_counts().min() >= MIN_ROWS
+
+
+def test_taxonomy_sizes_are_long_tailed(taxonomy_5k):
+    _, summary, _ = taxonomy_5k
+    sizes = np.sort(np.array(list(summary["per_domain"].values())))[::-1]
+    assert sizes[0] >= 3.5 * sizes[-1]
+    assert np.median(sizes) <= sizes[-1] + 3  # most domains sit in the tail, near the floor
+    head = sizes[: len(sizes) // 10].sum() / TAX_ROWS
+    assert head > 1.3 * 0.1  # the top tenth of domains holds well over a tenth of the rows
+
+
+def test_taxonomy_siblings_share_tokens(taxonomy_5k):
+    """Variants of one type and types of one family must look alike; other families not."""
+    from domain_classifier.demo import taxonomy
+
+    _, _, df = taxonomy_5k
+    info = {d.id: d for d in taxonomy.load().ranked}
+    vocab = {
+        dom: set(re.findall(r"\w+", " ".join(titles.map(_norm))))
+        for dom, titles in df.groupby("domain").title
+    }
+
+    def jaccard(a, b):
+        return len(vocab[a] & vocab[b]) / len(vocab[a] | vocab[b])
+
+    ids = sorted(vocab)
+    same_type, same_family, other = [], [], []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            da, db = info[a], info[b]
+            if da.type == db.type:
+                same_type.append(jaccard(a, b))
+            elif da.family == db.family:
+                same_family.append(jaccard(a, b))
+            else:
+                other.append(jaccard(a, b))
+    assert same_type and same_family
+    assert np.mean(same_type) > 0.3
+    assert np.mean(same_type) > np.mean(same_family) > 2 * np.mean(other)
+
+
+def test_taxonomy_is_deterministic_by_seed(tmp_path):
+    a, b, c = (tmp_path / f"{n}.parquet" for n in "abc")
+    for path, seed in ((a, 42), (b, 42), (c, 43)):
+        generate_catalogue(path, 2_400, seed, domains=100, chunk_rows=1_000)
+    assert a.read_bytes() == b.read_bytes()
+    assert pq.ParquetFile(a).metadata.num_row_groups == 3  # streamed, one group per chunk
+    ta, tc = _read(a), _read(c)
+    assert (ta.title == tc.title).mean() < 0.05
+    assert ta.domain.value_counts().to_dict() == tc.domain.value_counts().to_dict()
+
+
+def test_taxonomy_keeps_languages_and_label_noise(taxonomy_5k, tmp_path):
+    _, summary, df = taxonomy_5k
+    assert abs((df.language == "es").mean() - 0.3) < 0.03
+    titles = df.title.map(_norm)
+    es, pt = titles[df.language == "es"], titles[df.language == "pt"]
+    assert es.str.contains("envio gratis").mean() > 0.02
+    assert not pt.str.contains("envio gratis").any()
+    assert 0.01 < summary["label_noise_rows"] / TAX_ROWS < 0.03
+    clean = generate_catalogue(tmp_path / "c.parquet", TAX_ROWS, SEED, domains=TAX_DOMAINS)
+    # Noise moves titles, not labels, so the floor holds exactly whatever the noise.
+    assert clean["per_domain"] == summary["per_domain"]
+
+
+def test_taxonomy_batches_and_shifts(tmp_path):
+    ids = set(domain_ids(TAX_DOMAINS))
+    out = {}
+    for shift in ("none", "unseen_domain", "new_brands", "language_switch"):
+        path = tmp_path / f"{shift}.parquet"
+        generate_batch(path, 2_000, SEED, shift=shift, domains=TAX_DOMAINS, catalogue_rows=TAX_ROWS)
+        out[shift] = _read(path)
+    assert set(out["none"].domain) <= ids
+    unseen = ~out["unseen_domain"].domain.isin(ids)
+    assert 0.25 < unseen.mean() < 0.35
+    assert out["unseen_domain"].domain[unseen].str.fullmatch(r"MLB-[A-Z_]+").all()
+    assert (out["language_switch"].language == "es").mean() > 0.8
+    assert not out["none"].title.str.contains("Velmora|Kastrel|Novanti").any()
+    assert out["new_brands"].title.str.contains("Velmora|Kastrel|Novanti").mean() > 0.05
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"domains": 1}, "domains"),
+        ({"domains": 10**6}, "domains"),
+        ({"domains": 2.5}, "domains"),
+        ({"domains": 1_000, "rows": 22_999}, "rows"),
+        ({"domains": 200, "min_rows_per_domain": 0}, "min_rows_per_domain"),
+    ],
+)
+def test_taxonomy_bad_arguments_raise_one_line(tmp_path, kwargs, name):
+    path = tmp_path / "catalogue.parquet"
+    with pytest.raises(ValueError, match=name) as info:
+        generate_catalogue(path, **{"rows": 10_000, "seed": 1, **kwargs})
+    assert "\n" not in str(info.value)
+    assert not path.exists()
+
+
+def test_stage_refuses_impossible_sizes_naming_the_param():
+    from domain_classifier.errors import InputError
+    from stages.demo import DemoParams, check_size
+
+    check_size(DemoParams(rows=23_000, domains=1_000), 20)
+    check_size(DemoParams(rows=100, domains=32), 20)  # the default keeps today's freedom
+    with pytest.raises(InputError, match=r"demo\.rows.*23000.*demo\.domains=1000"):
+        check_size(DemoParams(rows=22_999, domains=1_000), 20)
+    with pytest.raises(InputError, match=r"demo\.domains"):
+        check_size(DemoParams(domains=catalogue.max_domains() + 1), 20)
+    with pytest.raises(InputError, match=r"demo\.domains"):
+        DemoParams(domains=1).check("demo")
