@@ -8,10 +8,15 @@ from domain_classifier.families import registry
 from domain_classifier.params import require
 
 SELECTION_METRIC = "macro_f1"
+# evaluate.json's row for the fixed baseline (stage `baseline`): shown beside the families,
+# never chosen; no family may take this name.
+REFERENCE = "baseline"
 
 
 def choose_champion(results: dict[str, dict]) -> str:
-    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed."""
+    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed.
+    The baseline's reference row is never a candidate."""
+    results = {name: r for name, r in results.items() if name != REFERENCE}
     if not results:
         raise ValueError("no evaluated models to choose from")
     return max(results, key=lambda family: results[family]["val"][SELECTION_METRIC])
