@@ -23,6 +23,7 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 def main(params_file, split_dir, models_dir, metrics, plots_dir, baseline):
     """Write per-family metrics, per-domain reports and confusion data."""
     from domain_classifier.data.tables import read_json, read_table, write_json, write_table
+    from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel
     from domain_classifier.evaluation.metrics import evaluate_split
     from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams
     from domain_classifier.families.registry import load_model
@@ -33,9 +34,12 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir, baseline):
         s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
         for s in ("val", "test")
     }
-    results = {}
-    for family in params.families:
-        model = load_model(Path(models_dir) / family)
+    results, models = {}, {}
+    for family in params.candidates():
+        if family == ENSEMBLE:
+            model = EnsembleModel(list(models.values()))
+        else:
+            model = models[family] = load_model(Path(models_dir) / family)
         results[family] = {}
         for split, frame in splits.items():
             summary, per_domain, confusion = evaluate_split(model, frame, split)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from domain_classifier.evaluation.ensemble import ENSEMBLE
 from domain_classifier.families import registry
 from domain_classifier.params import require
 
@@ -37,6 +38,12 @@ def champion_summary(family: str, results: dict[str, dict]) -> dict:
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
     families: list[str] = dataclasses.field(default_factory=lambda: list(registry.names()))
+    # An `ensemble` candidate: the families' probabilities averaged (evaluation/ensemble.py).
+    ensemble: bool = True
+
+    def candidates(self) -> list[str]:
+        """What select may choose: the families, and the ensemble of two or more."""
+        return [*self.families, *([ENSEMBLE] if self.ensemble and len(self.families) > 1 else [])]
 
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")

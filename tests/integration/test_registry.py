@@ -134,9 +134,17 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(models),
             "--metrics",
             str(tmp_path / "champ.json"),
+            "--split-dir",
+            str(split),
+            "--calibration",
+            str(tmp_path / "calibration.json"),
+            "--plots-dir",
+            str(tmp_path / "plots/calibration"),
         ],
     )
     assert json.loads((tmp_path / "champ.json").read_text())["family"] == "toy"
+    assert json.loads((tmp_path / "calibration.json").read_text())["family"] == "toy"
+    assert (tmp_path / "plots/calibration/coverage_precision.csv").is_file()
     champion = registry.load_model(models / "champion")
     assert champion.family == "toy"
     assert champion.predict_proba(["Shampoo Anticaspa 300ml"]).argmax() == champion.labels.index(
