@@ -13,12 +13,19 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @click.option("--models-dir", default="models", show_default=True)
 @click.option("--metrics", default="metrics/evaluate.json", show_default=True)
 @click.option("--plots-dir", default="plots", show_default=True)
+@click.option(
+    "--baseline",
+    default="metrics/baseline.json",
+    show_default=True,
+    help="The baseline stage's metrics, copied in as a reference row (never a candidate).",
+)
 @stage
-def main(params_file, split_dir, models_dir, metrics, plots_dir):
+def main(params_file, split_dir, models_dir, metrics, plots_dir, baseline):
     """Write per-family metrics, per-domain reports and confusion data."""
-    from domain_classifier.data.tables import read_table, write_json, write_table
+    from domain_classifier.data.tables import read_json, read_table, write_json, write_table
+    from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel
     from domain_classifier.evaluation.metrics import evaluate_split
-    from domain_classifier.evaluation.selection import EvaluateParams
+    from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams
     from domain_classifier.families.registry import load_model
     from domain_classifier.params import load_section
 
@@ -27,9 +34,12 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir):
         s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
         for s in ("val", "test")
     }
-    results = {}
-    for family in params.families:
-        model = load_model(Path(models_dir) / family)
+    results, models = {}, {}
+    for family in params.candidates():
+        if family == ENSEMBLE:
+            model = EnsembleModel(list(models.values()))
+        else:
+            model = models[family] = load_model(Path(models_dir) / family)
         results[family] = {}
         for split, frame in splits.items():
             summary, per_domain, confusion = evaluate_split(model, frame, split)
@@ -41,6 +51,7 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir):
             f"{family}: val macro-F1 {results[family]['val']['macro_f1']:.4f}, "
             f"test macro-F1 {results[family]['test']['macro_f1']:.4f}"
         )
+    results[REFERENCE] = read_json(baseline)
     write_json(results, metrics)
 
 

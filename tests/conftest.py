@@ -64,3 +64,27 @@ def saved_sgd_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("model") / "sgd"
     save_model(train_sgd_model(frame, TokenizeParams(min_df=1)), directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def calibrated_sgd_dir(saved_sgd_dir, tmp_path_factory) -> Path:
+    """saved_sgd_dir as select saves a champion: its calibration fitted on held-out titles
+    (some of them ambiguous, so the coverage curve has a threshold inside (0, 1))."""
+    from domain_classifier.evaluation.calibration import calibrate, save_calibrated
+    from domain_classifier.families.registry import load_model
+
+    held_out = pd.DataFrame(
+        [
+            ("Shampoo Anticaspa Nova 250ml", "MLB-SHAMPOOS"),
+            ("Capinha iPhone 99 Pro", "MLB-CELLPHONE_COVERS"),
+            ("Liquidificador 3 Velocidades", "MLB-BLENDERS"),
+            ("Shampoo para Liquidificador", "MLB-BLENDERS"),
+            ("Capinha Shampoo", "MLB-SHAMPOOS"),
+            ("Marca7 Pro 220v", "MLB-CELLPHONE_COVERS"),
+        ],
+        columns=["title", "domain"],
+    )
+    calibrated, _, _ = calibrate(load_model(saved_sgd_dir), {"val": held_out, "test": held_out})
+    directory = tmp_path_factory.mktemp("model") / "champion"
+    save_calibrated(saved_sgd_dir, directory, calibrated)
+    return directory

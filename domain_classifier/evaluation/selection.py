@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from domain_classifier.evaluation.ensemble import ENSEMBLE
 from domain_classifier.families import registry
 from domain_classifier.params import require
 
 SELECTION_METRIC = "macro_f1"
+# evaluate.json's row for the fixed baseline (stage `baseline`): shown beside the families,
+# never chosen; no family may take this name.
+REFERENCE = "baseline"
 
 
 def choose_champion(results: dict[str, dict]) -> str:
-    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed."""
+    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed.
+    The baseline's reference row is never a candidate."""
+    results = {name: r for name, r in results.items() if name != REFERENCE}
     if not results:
         raise ValueError("no evaluated models to choose from")
     return max(results, key=lambda family: results[family]["val"][SELECTION_METRIC])
@@ -32,6 +38,12 @@ def champion_summary(family: str, results: dict[str, dict]) -> dict:
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
     families: list[str] = dataclasses.field(default_factory=lambda: list(registry.names()))
+    # An `ensemble` candidate: the families' probabilities averaged (evaluation/ensemble.py).
+    ensemble: bool = True
+
+    def candidates(self) -> list[str]:
+        """What select may choose: the families, and the ensemble of two or more."""
+        return [*self.families, *([ENSEMBLE] if self.ensemble and len(self.families) > 1 else [])]
 
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")

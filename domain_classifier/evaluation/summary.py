@@ -7,6 +7,7 @@ from pathlib import Path
 
 from domain_classifier.data.tables import read_json
 from domain_classifier.errors import InputError
+from domain_classifier.evaluation.selection import REFERENCE
 
 
 def metrics_table(evaluation: dict, champion: dict) -> str:
@@ -17,6 +18,8 @@ def metrics_table(evaluation: dict, champion: dict) -> str:
     for family, result in evaluation.items():
         val, test = result["val"], result["test"]
         mark = "  <- champion" if family == champion.get("family") else ""
+        if family == REFERENCE:
+            mark = "  (reference: TF-IDF + LinearSVC C=1, not a candidate)"
         lines.append(
             f"{family:<8} {val['macro_f1']:>12.4f} {val['accuracy']:>8.4f} "
             f"{test['macro_f1']:>13.4f} {test['accuracy']:>8.4f}{mark}"

@@ -34,7 +34,13 @@ def get(name: str) -> Family:
 
 def load_model(directory: Path | str) -> TitleModel:
     """Load a saved model of any registered family."""
+    from domain_classifier.evaluation.calibration import CalibratedModel
+    from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel, member_dirs
+
     meta = read_meta(directory)
+    if meta.get("family") == ENSEMBLE:  # select's averaged candidate: members in subfolders
+        members = [load_model(member) for member in member_dirs(directory, meta)]
+        return CalibratedModel.wrap(EnsembleModel(members), directory)
     family = get(meta.get("family", ""))
     if meta.get("format") != family.model.format:
         raise InputError(
@@ -42,7 +48,9 @@ def load_model(directory: Path | str) -> TitleModel:
             f"not the {family.name} family's {family.model.format!r}"
         )
     try:
-        return family.model.load(Path(directory))
+        # The champion's folder also holds its calibration (select): probabilities everywhere
+        # it is loaded (predict, classify, serve, the pyfunc, Spark) are the calibrated ones.
+        return CalibratedModel.wrap(family.model.load(Path(directory)), directory)
     except InputError:
         raise
     except Exception as exc:  # truncated or foreign files fail in many libraries' own ways

@@ -32,7 +32,11 @@ def predict_batch(
     else:
         model = load_scoring_model(model_ref or LOCAL_MODEL, params_file, trust)
         stats = predict_file(model, params)
+    scored = stats["rows"] - stats["blank_titles"]
+    coverage = stats["auto_filed"] / scored if scored else 0.0
     return (
         f"scored {stats['rows']} rows from {params.input} into {params.output} "
-        f"at {stats['rows_per_second']:,.0f} rows/s ({params.engine} engine)"
+        f"at {stats['rows_per_second']:,.0f} rows/s ({params.engine} engine); "
+        f"coverage {coverage:.1%} of scored titles need no review "
+        f"(validation precision >= {params.review_precision})"
     )

@@ -69,9 +69,16 @@ class PredictParams:
     workers: int = 0
     engine: str = "local"
     spark: SparkParams = dataclasses.field(default_factory=SparkParams)
+    # needs_review is true below the confidence that reaches this precision on validation.
+    review_precision: float = 0.98
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
+        require(
+            0 < self.review_precision <= 1,
+            f"{where}.review_precision",
+            f"must be in (0, 1], got {self.review_precision}",
+        )
         require(self.chunk_rows >= 1, f"{where}.chunk_rows", "must be >= 1")
         require(self.workers >= 0, f"{where}.workers", "must be >= 0 (0: one per core)")
         require(
@@ -102,7 +109,8 @@ def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> No
     holds something other than text, or columns that the output would overwrite."""
     check_columns(chunk.columns, [params.text_column], params.input)
     check_text(chunk[params.text_column], params.input, params.text_column)
-    taken = [c for c in output_columns(min(params.top_k, n_labels)) if c in chunk.columns]
+    added = [*output_columns(min(params.top_k, n_labels)), REVIEW_COLUMN]
+    taken = [c for c in added if c in chunk.columns]
     if taken:
         raise InputError(
             f"{params.input}: has column(s) {', '.join(map(repr, taken))}, which predict "
@@ -145,9 +153,31 @@ def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k:
     return add_predictions(chunk, blank, ranked, model.labels), int(blank.sum())
 
 
+REVIEW_COLUMN = "needs_review"
+
+
+def review_threshold_of(model: TitleModel, precision: float) -> float | None:
+    """The model's needs_review threshold for `precision`; None for an uncalibrated model
+    (a family folder rather than models/champion), whose probabilities promise nothing."""
+    threshold = getattr(model, "review_threshold", None)
+    return None if threshold is None else threshold(precision)
+
+
+def flag_review(scored: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
+    """Add needs_review: probability below `threshold`; null for a blank title, and for
+    every row when there is no threshold."""
+    probability = scored["probability"]
+    flags = pd.array(probability < (np.inf if threshold is None else threshold), dtype="boolean")
+    flags[probability.isna().to_numpy() | (threshold is None)] = pd.NA
+    out = scored.copy()
+    out[REVIEW_COLUMN] = flags
+    return out
+
+
 def predict_file(model: TitleModel, params: PredictParams) -> dict:
     """Score params.input into params.output; return rows, blank titles and rows per second."""
-    start, rows, blanks = time.perf_counter(), 0, 0
+    start, rows, blanks, filed = time.perf_counter(), 0, 0, 0
+    threshold = review_threshold_of(model, params.review_precision)
     k = min(params.top_k, len(model.labels))
     # Workers fork first, before reading starts any thread in this process.
     with ChunkScorer(model, k, params.workers) as scorer, atomic_path(params.output) as tmp:
@@ -155,7 +185,10 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
         writer = _ChunkWriter(tmp, table_format(params.output), params.csv_formula_guard)
         try:
             for chunk, blank, ranked in scorer.ranked(_checked_chunks(params, model)):
-                writer.write(add_predictions(chunk, blank, ranked, model.labels))
+                scored = add_predictions(chunk, blank, ranked, model.labels)
+                scored = flag_review(scored, threshold)
+                filed += int((~scored[REVIEW_COLUMN].fillna(True)).sum())
+                writer.write(scored)
                 rows, blanks = rows + len(chunk), blanks + int(blank.sum())
                 if len(chunk):
                     _log_progress(rows, total, time.perf_counter() - start)
@@ -163,7 +196,7 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
             writer.close()
         if rows == 0:
             raise InputError(f"{params.input}: table has no rows")
-    return batch_stats(params.input, rows, blanks, time.perf_counter() - start)
+    return batch_stats(params.input, rows, blanks, time.perf_counter() - start, filed)
 
 
 def _checked_chunks(params: PredictParams, model: TitleModel):
@@ -247,13 +280,14 @@ def resolve_workers(workers: int) -> int:
     return workers or len(os.sched_getaffinity(0))
 
 
-def batch_stats(source: str, rows: int, blanks: int, seconds: float) -> dict:
+def batch_stats(source: str, rows: int, blanks: int, seconds: float, filed: int = 0) -> dict:
     """What an engine reports of a scored batch; blank titles are also a warning."""
     if blanks:
         log.warning("%s: %d null or blank titles got no prediction", source, blanks)
     return {
         "rows": rows,
         "blank_titles": blanks,
+        "auto_filed": filed,  # needs_review false
         "seconds": seconds,
         "rows_per_second": rows / seconds if seconds else float("inf"),
     }

@@ -19,7 +19,12 @@ from pathlib import Path
 from domain_classifier.data.tables import atomic_dir, check_columns, iter_table, table_format
 from domain_classifier.errors import InputError
 from domain_classifier.model_store import read_meta
-from domain_classifier.serving.predict import PredictParams, SparkParams, batch_stats
+from domain_classifier.serving.predict import (
+    REVIEW_COLUMN,
+    PredictParams,
+    SparkParams,
+    batch_stats,
+)
 
 SCORES = "__scores"
 # The line of a Spark or Python error that says what went wrong (the first is often generic).
@@ -33,6 +38,7 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
     start = time.perf_counter()
     check_input(params.input, params.text_column)
     # Imported once the input is known good: loading MLflow prints warnings of its own.
+    from domain_classifier.evaluation.calibration import saved_review_threshold
     from domain_classifier.serving.pyfunc import ARTIFACT
     from domain_classifier.tracking.mlflow_store import download_model
 
@@ -42,6 +48,9 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
         model_path = download_model(model_uri, params_file, tmp)
         try:
             labels = read_meta(artifact_dir(model_path, ARTIFACT))["labels"]
+            threshold = saved_review_threshold(
+                artifact_dir(model_path, ARTIFACT), params.review_precision
+            )
         except Exception:  # a model directory, or a model not logged by this project
             raise InputError(
                 f"{model_uri}: not a title model logged to MLflow by this project "
@@ -49,11 +58,12 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
             ) from None
         spark, own, startup = session(params.spark)
         try:
-            rows, blanks = score_folder(spark, model_path, params, min(params.top_k, len(labels)))
+            k = min(params.top_k, len(labels))
+            rows, blanks, filed = score_folder(spark, model_path, params, k, threshold)
         finally:
             if own:
                 spark.stop()
-    stats = batch_stats(params.input, rows, blanks, time.perf_counter() - start)
+    stats = batch_stats(params.input, rows, blanks, time.perf_counter() - start, filed)
     return {**stats, "startup_seconds": startup}
 
 
@@ -100,15 +110,17 @@ def session(settings: SparkParams):
     return spark, True, time.perf_counter() - start
 
 
-def score_folder(spark, model_path: Path, params: PredictParams, k: int) -> tuple[int, int]:
+def score_folder(
+    spark, model_path: Path, params: PredictParams, k: int, threshold: float | None = None
+) -> tuple[int, int, int]:
     """Run the job into a staging folder that replaces params.output only on success;
-    (rows, null or blank titles)."""
+    (rows, null or blank titles, rows auto-filed: needs_review false)."""
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     try:
         with atomic_dir(params.output) as staging:
-            scored = scored_frame(spark, model_path, params, k)
+            scored = with_review(scored_frame(spark, model_path, params, k), threshold)
             scored.write.mode("overwrite").parquet(str(staging))
             return output_counts(spark, staging)
     except (PySparkException, Py4JJavaError) as exc:
@@ -132,9 +144,22 @@ def scored_frame(spark, model_path: Path, params: PredictParams, k: int):
     udf = mlflow.pyfunc.spark_udf(
         spark, str(model_path), result_type=result, env_manager="local", params={"top_k": k}
     )
-    kept = [_col(c) for c in frame.columns if c not in names]
+    kept = [_col(c) for c in frame.columns if c not in (*names, REVIEW_COLUMN)]
     scored = frame.withColumn(SCORES, udf(_col(params.text_column)))
     return scored.select(*kept, *[_unscored_as_null(F.col(SCORES), n) for n in names])
+
+
+def with_review(frame, threshold: float | None):
+    """The local engine's needs_review (predict.flag_review): probability below `threshold`,
+    null for an unscored title or when there is no threshold."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType
+
+    if threshold is None:
+        return frame.withColumn(REVIEW_COLUMN, F.lit(None).cast(BooleanType()))
+    probability = F.col("probability")
+    flag = F.when(probability.isNull(), F.lit(None)).otherwise(probability < F.lit(threshold))
+    return frame.withColumn(REVIEW_COLUMN, flag)
 
 
 def _unscored_as_null(scores, name: str):
@@ -174,15 +199,19 @@ def spread(spark, frame, partitions: int):
     return frame if want == have else frame.repartition(want)
 
 
-def output_counts(spark, folder: Path) -> tuple[int, int]:
+def output_counts(spark, folder: Path) -> tuple[int, int, int]:
     from pyspark.sql import functions as F
 
     row = (
         spark.read.parquet(str(folder))
-        .select(F.count("*"), F.count_if(F.col("predicted_domain").isNull()))
+        .select(
+            F.count("*"),
+            F.count_if(F.col("predicted_domain").isNull()),
+            F.count_if(~F.col(REVIEW_COLUMN)),
+        )
         .first()
     )
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _col(name: str):

@@ -110,3 +110,17 @@ def ensure_champion(params_file) -> str:
         log_champion_run(wanted, root / CHAMPION_DIR, summary)
         version = register_model(params, **register)
     return version
+
+
+def register_champion_dir(params: MlflowParams, *, family: str, summary: dict, directory) -> str:
+    """select's registration: the version of the champion folder itself (calibration
+    included, so serve, the pyfunc and Spark return calibrated probabilities), logged by a
+    champion run when no run logged these exact bytes yet (the training run logged the
+    uncalibrated family folder)."""
+    champion = Champion(family, directory_md5(directory))
+    register = dict(family=family, model_md5=champion.model_md5, summary=summary)
+    version = register_model(params, **register)
+    if version is None:
+        log_champion_run(champion, Path(directory), summary)
+        version = register_model(params, **register)
+    return version

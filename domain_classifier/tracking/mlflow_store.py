@@ -18,7 +18,6 @@ from pathlib import Path
 
 from domain_classifier.errors import InputError
 from domain_classifier.params import load_section, require
-from domain_classifier.tracking.lineage import stage_record
 
 log = logging.getLogger(__name__)
 
@@ -211,27 +210,6 @@ def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str)
         order_by=["attributes.start_time DESC"],
         max_results=100,
     )
-
-
-def register_champion(
-    params: MlflowParams, *, family: str, summary: dict, stage: str = "select"
-) -> str | None:
-    """Register the champion's model version (once per model) and promote it to `champion`.
-
-    Returns the version, or None (with a warning) when no run logged this exact model.
-    """
-    model_md5 = ((stage_record(stage) or {}).get("deps") or {}).get(f"models/{family}")
-    version = register_model(params, family=family, model_md5=model_md5, summary=summary)
-    if version is None:
-        log.warning(
-            "no MLflow run logged models/%s (%s): champion not registered; rerun "
-            "`dvc repro --force train_%s` with tracking on, or "
-            "`python -m domain_classifier.tools.registry sync`",
-            family,
-            model_md5,
-            family,
-        )
-    return version
 
 
 def register_model(

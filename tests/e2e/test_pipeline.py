@@ -18,9 +18,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
-    assert {"demo", "ingest", "split", "tokenize", "evaluate", "select", "predict", "monitor"} | {
-        f"train_{f}" for f in FAMILIES
-    } == stages_run(first_repro)
+    assert {
+        "demo",
+        "ingest",
+        "split",
+        "tokenize",
+        "baseline",
+        "evaluate",
+        "select",
+        "predict",
+        "monitor",
+    } | {f"train_{f}" for f in FAMILIES} == stages_run(first_repro)
     evaluation = read_json(project / "metrics/evaluate.json")
     # 3,000 rows in 32 unbalanced domains with one trial each: far above chance (~0.03).
     for family in FAMILIES:
@@ -28,6 +36,16 @@ def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
     assert evaluation["sgd"]["val"]["macro_f1"] > 0.5
     champion = read_json(project / "metrics/champion.json")
     assert champion["val_macro_f1"] == max(evaluation[f]["val"]["macro_f1"] for f in FAMILIES)
+    # The baseline is a reference row beside the families, never the champion.
+    assert evaluation["baseline"]["val"]["macro_f1"] > 0.5
+    assert champion["family"] in FAMILIES
+    calibration = read_json(project / "metrics/calibration.json")
+    assert calibration["family"] == champion["family"]
+    for split in ("val", "test"):
+        assert 0 <= calibration[split]["ece_after"] <= 1
+    # Temperature is fitted to minimise val NLL, which in practice lowers val ECE too.
+    assert calibration["val"]["ece_after"] <= calibration["val"]["ece_before"] + 0.01
+    assert (project / "models/champion/calibration.json").is_file()
     assert (project / "reports/monitor.md").is_file()
     assert read_json(project / "metrics/monitor.json")["retrain_recommended"] is False
     keys = {
@@ -41,6 +59,7 @@ def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
     scored = pd.read_parquet(project / "data/predictions/batch.parquet")
     assert len(scored) == len(batch) == 700
     assert scored["item_id"].tolist() == batch["item_id"].tolist()
+    assert scored["needs_review"].notna().all()
 
 
 def test_second_repro_is_a_no_op(project, first_repro):

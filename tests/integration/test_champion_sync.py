@@ -72,6 +72,9 @@ def test_champion_selected_with_the_store_down_is_registered_once_it_is_back(
     save_model(train_sgd_model(small_catalogue.iloc[::2], seed=3), project / "models/sgd")
     assert directory_md5(project / "models/sgd") != old
     write_json({"sgd": {"val": SCORES, "test": SCORES}}, project / "metrics/evaluate.json")
+    (project / "data/split").mkdir(parents=True)
+    for split in ("val", "test"):  # select calibrates the champion on val, reports test
+        small_catalogue.to_parquet(project / f"data/split/{split}.parquet")
     down = f"http://127.0.0.1:{free_port()}"
     done = command(project, "stages.select", uri=down)
     assert done.returncode == 0, done.stderr

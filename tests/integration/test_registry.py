@@ -54,7 +54,7 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
     toy_registered, small_catalogue, tmp_path
 ):
     from domain_classifier.training import training_command
-    from stages import evaluate, select, tokenize
+    from stages import baseline, evaluate, select, tokenize
 
     split = tmp_path / "split"
     split.mkdir()
@@ -69,6 +69,7 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             {
                 "tokenize": {"min_df": 1},
                 "evaluate": {"families": ["toy"]},
+                "baseline": {},
                 "train_toy": {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2},
                 "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
             }
@@ -96,6 +97,11 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(split),
         ],
     )
+    reference = tmp_path / "baseline.json"
+    invoke(
+        baseline.main,
+        ["--params", str(params), "--split-dir", str(split), "--metrics", str(reference)],
+    )
     invoke(
         evaluate.main,
         [
@@ -109,8 +115,14 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(tmp_path / "evaluate.json"),
             "--plots-dir",
             str(tmp_path / "plots"),
+            "--baseline",
+            str(reference),
         ],
     )
+    evaluation = json.loads((tmp_path / "evaluate.json").read_text())
+    # The reference row is there, scored on the same val/test rows, and is never a candidate.
+    assert evaluation["baseline"]["test"]["rows"] == evaluation["toy"]["test"]["rows"]
+    assert 0 <= evaluation["baseline"]["val"]["macro_f1"] <= 1
     invoke(
         select.main,
         [
@@ -122,9 +134,17 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(models),
             "--metrics",
             str(tmp_path / "champ.json"),
+            "--split-dir",
+            str(split),
+            "--calibration",
+            str(tmp_path / "calibration.json"),
+            "--plots-dir",
+            str(tmp_path / "plots/calibration"),
         ],
     )
     assert json.loads((tmp_path / "champ.json").read_text())["family"] == "toy"
+    assert json.loads((tmp_path / "calibration.json").read_text())["family"] == "toy"
+    assert (tmp_path / "plots/calibration/coverage_precision.csv").is_file()
     champion = registry.load_model(models / "champion")
     assert champion.family == "toy"
     assert champion.predict_proba(["Shampoo Anticaspa 300ml"]).argmax() == champion.labels.index(

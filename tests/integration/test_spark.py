@@ -31,9 +31,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROWS = 3000
-PREDICTIONS = ["predicted_domain", "probability"] + [
-    f"top{r}_{what}" for r in (1, 2, 3) for what in ("domain", "probability")
-]
+PREDICTIONS = (
+    ["predicted_domain", "probability"]
+    + [f"top{r}_{what}" for r in (1, 2, 3) for what in ("domain", "probability")]
+    + ["needs_review"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,8 @@ def spark():
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, saved_sgd_dir):
-    """A params file whose MLflow store holds saved_sgd_dir as `dc-spark@champion`."""
+def store(tmp_path_factory, calibrated_sgd_dir):
+    """A params file whose MLflow store holds calibrated_sgd_dir as `dc-spark@champion`."""
     import mlflow
     from mlflow import MlflowClient
 
@@ -77,7 +79,7 @@ def store(tmp_path_factory, saved_sgd_dir):
     saved = os.environ.get("MLFLOW_TRACKING_URI")
     assert connect(params_file) is not None
     with mlflow.start_run():
-        version = mlflow.register_model(log_title_model(saved_sgd_dir), "dc-spark").version
+        version = mlflow.register_model(log_title_model(calibrated_sgd_dir), "dc-spark").version
     MlflowClient().set_registered_model_alias("dc-spark", "champion", version)
     # mlflow.set_tracking_uri exports the URI; the engine must find the store by its params.
     if saved is None:
@@ -112,13 +114,13 @@ def assert_same_predictions(spark_out: pd.DataFrame, local_out: pd.DataFrame) ->
     for column in PREDICTIONS:
         left, right = spark_out[column], local_out[column]
         assert left.isna().tolist() == right.isna().tolist(), column
-        if column.endswith("domain"):
+        if column.endswith("domain") or column == "needs_review":
             assert left.dropna().tolist() == right.dropna().tolist(), column
         else:
             np.testing.assert_allclose(left.dropna(), right.dropna(), rtol=0, atol=1e-6)
 
 
-def test_spark_engine_equals_the_local_engine_row_for_row(spark, store, batch, saved_sgd_dir):
+def test_spark_engine_equals_the_local_engine_row_for_row(spark, store, batch, calibrated_sgd_dir):
     from domain_classifier.serving.spark import predict_on_spark
 
     root, params_file = store
@@ -126,12 +128,15 @@ def test_spark_engine_equals_the_local_engine_row_for_row(spark, store, batch, s
     Path(params.output).write_bytes(b"the local engine's output file, replaced by a folder")
     stats = predict_on_spark("models:/dc-spark@champion", params, params_file)
     local = root / "local.parquet"
-    predict_file(load_model(saved_sgd_dir), PredictParams(input=str(batch), output=str(local)))
+    local_params = PredictParams(input=str(batch), output=str(local))
+    local_stats = predict_file(load_model(calibrated_sgd_dir), local_params)
 
     source = pd.read_parquet(batch).sort_values("item_id", ignore_index=True)
     spark_out, local_out = read_scored(Path(params.output)), read_scored(local)
     assert len(spark_out) == ROWS and stats["rows"] == ROWS
     assert stats["blank_titles"] == int(local_out["predicted_domain"].isna().sum()) > 0
+    # needs_review from the champion's calibration: some titles filed, some reviewed.
+    assert 0 < stats["auto_filed"] == local_stats["auto_filed"] < ROWS - stats["blank_titles"]
     assert list(spark_out.columns) == list(source.columns) + PREDICTIONS
     pd.testing.assert_frame_equal(spark_out[source.columns], source, check_dtype=False)
     assert_same_predictions(spark_out, local_out)

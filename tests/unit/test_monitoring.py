@@ -436,7 +436,7 @@ def test_stage_turns_bad_input_into_one_line(project, tmp_path):
     assert result.output.strip().splitlines() == [
         f"Error: {path}: no column 'title' (columns: 'item_id', 'domain', 'language', "
         "'predicted_domain', 'probability', 'top1_domain', 'top1_probability', 'top2_domain', "
-        "'top2_probability', 'top3_domain', 'top3_probability')"
+        "'top2_probability', 'top3_domain', 'top3_probability', 'needs_review')"
     ]
 
 

@@ -1,0 +1,72 @@
+"""The `ensemble` candidate: the families' probabilities averaged with equal weights.
+
+Equal weights on purpose: weights fitted on validation would make the validation score that
+chooses the champion optimistic for the ensemble alone, and fitting them on out-of-fold train
+predictions would mean training every family K more times.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from domain_classifier.data.tables import write_json
+from domain_classifier.model_store import META_FILE
+
+ENSEMBLE = "ensemble"
+MEMBERS_DIR = "members"
+
+
+class EnsembleModel:
+    """A TitleModel whose probabilities are the mean of its members' (same label order)."""
+
+    format = "ensemble"
+
+    def __init__(self, members: list):
+        labels = members[0].labels
+        if any(m.labels != labels for m in members):
+            raise ValueError("ensemble members must share one label order")
+        self.members, self.family, self.labels = list(members), ENSEMBLE, list(labels)
+        self.fork_safe = all(getattr(m, "fork_safe", False) for m in self.members)
+
+    def predict_proba(self, titles) -> np.ndarray:
+        titles = list(titles)
+        return np.mean([m.predict_proba(titles) for m in self.members], axis=0)
+
+    def save(self, directory: Path) -> None:
+        raise NotImplementedError("an ensemble is saved from its members' folders: save_ensemble")
+
+
+def save_ensemble(member_dirs: dict[str, Path], labels: list[str], staging: Path) -> None:
+    """Write an ensemble folder into `staging`: each member's saved folder under members/."""
+    for name, source in member_dirs.items():
+        shutil.copytree(source, staging / MEMBERS_DIR / name)
+    write_json(
+        {
+            "family": ENSEMBLE,
+            "format": EnsembleModel.format,
+            "labels": labels,
+            "members": list(member_dirs),
+        },
+        staging / META_FILE,
+    )
+
+
+def member_dirs(directory: Path | str, meta: dict) -> list[Path]:
+    return [Path(directory) / MEMBERS_DIR / name for name in meta["members"]]
+
+
+def champion_source(family: str, models_dir: Path, families: list[str], scratch: Path) -> Path:
+    """The saved folder select copies into models/champion: the family's own, or for the
+    ensemble one assembled in `scratch` from every family's folder."""
+    if family != ENSEMBLE:
+        return models_dir / family
+    from domain_classifier.model_store import read_meta
+
+    labels = read_meta(models_dir / families[0])["labels"]
+    folder = scratch / ENSEMBLE
+    folder.mkdir()
+    save_ensemble({name: models_dir / name for name in families}, labels, folder)
+    return folder

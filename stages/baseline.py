@@ -1,0 +1,35 @@
+"""Stage baseline: the fixed TF-IDF + linear SVM reference, fitted on train, scored on val/test."""
+
+from pathlib import Path
+
+import click
+
+from domain_classifier.stage import PARAMS_OPTION, stage
+
+
+@click.command()
+@PARAMS_OPTION
+@click.option("--split-dir", default="data/split", show_default=True)
+@click.option("--metrics", default="metrics/baseline.json", show_default=True)
+@stage
+def main(params_file, split_dir, metrics):
+    """Write the baseline's val/test macro-F1 and accuracy and its fit time."""
+    from domain_classifier.data.tables import read_table, write_json
+    from domain_classifier.evaluation.baseline import BaselineParams, score_baseline
+    from domain_classifier.params import load_section
+
+    params = load_section(BaselineParams, "baseline", params_file)
+    splits = {
+        s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
+        for s in ("train", "val", "test")
+    }
+    report = score_baseline(params, splits)
+    write_json(report, metrics)
+    click.echo(
+        f"baseline: val macro-F1 {report['val']['macro_f1']:.4f}, "
+        f"test macro-F1 {report['test']['macro_f1']:.4f} (fit {report['fit_seconds']} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The ensemble candidate and the baseline's reference row in selection."""
+
+import numpy as np
+import pytest
+
+from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel, champion_source
+from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams, choose_champion
+from domain_classifier.families.registry import load_model
+
+TITLES = ["Shampoo Anticaspa 300ml", "Capinha iPhone", "Liquidificador 220v"]
+
+
+def test_an_ensemble_folder_loads_and_averages_its_members(saved_sgd_dir, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("a", "b"):
+        (models / name).symlink_to(saved_sgd_dir)
+    folder = champion_source(ENSEMBLE, models, ["a", "b"], tmp_path)
+    loaded = load_model(folder)
+    single = load_model(saved_sgd_dir)
+    assert loaded.family == ENSEMBLE and loaded.labels == single.labels
+    np.testing.assert_allclose(loaded.predict_proba(TITLES), single.predict_proba(TITLES))
+    assert champion_source("a", models, ["a", "b"], tmp_path) == models / "a"
+
+
+def test_members_with_different_label_orders_are_refused(saved_sgd_dir):
+    one, other = load_model(saved_sgd_dir), load_model(saved_sgd_dir)
+    other.labels = list(reversed(other.labels))
+    with pytest.raises(ValueError, match="one label order"):
+        EnsembleModel([one, other])
+
+
+def test_the_baseline_row_is_never_the_champion_and_the_ensemble_is_a_candidate():
+    scores = {"sgd": 0.8, REFERENCE: 0.99, ENSEMBLE: 0.85}
+    results = {name: {"val": {"macro_f1": f1}} for name, f1 in scores.items()}
+    assert choose_champion(results) == ENSEMBLE
+    assert EvaluateParams(families=["sgd", "lstm"]).candidates() == ["sgd", "lstm", ENSEMBLE]
+    assert EvaluateParams(families=["sgd"]).candidates() == ["sgd"]
+    assert ENSEMBLE not in EvaluateParams(families=["sgd", "lstm"], ensemble=False).candidates()
