@@ -49,6 +49,7 @@ def test_repository_params_file_is_valid():
     """Every section of the shipped params.yaml parses with its stage's dataclass."""
     from domain_classifier.data.ingest import DataParams
     from domain_classifier.data.split import SplitParams
+    from domain_classifier.evaluation.baseline import BaselineParams
     from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.families import registry
     from domain_classifier.features.tokenize import TokenizeParams
@@ -60,6 +61,7 @@ def test_repository_params_file_is_valid():
         (DataParams, "data"),
         (SplitParams, "split"),
         (TokenizeParams, "tokenize"),
+        (BaselineParams, "baseline"),
         *((f.params, f.section) for f in map(registry.get, registry.names())),
         (EvaluateParams, "evaluate"),
         (PredictParams, "predict"),
@@ -89,6 +91,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
 
     from domain_classifier.data.ingest import DataParams
     from domain_classifier.data.split import SplitParams
+    from domain_classifier.evaluation.baseline import BaselineParams
     from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.families import registry
     from domain_classifier.features.tokenize import TokenizeParams
@@ -112,6 +115,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
         "data": DataParams,
         "split": SplitParams,
         "tokenize": TokenizeParams,
+        "baseline": BaselineParams,
         "evaluate": EvaluateParams,
         "predict": PredictParams,
         "monitor": MonitorParams,
