@@ -148,7 +148,7 @@ def calibrate(model, splits: dict[str, pd.DataFrame]) -> tuple[CalibratedModel, 
         actual[split] = frame[DOMAIN].map(index).fillna(-1).to_numpy(dtype=int)
     known = actual["val"] >= 0
     temperature = fit_temperature(raw["val"][known], actual["val"][known])
-    report = {"family": model.family, "temperature": temperature, "ece_bins": ECE_BINS}
+    report = {"calibrated_family": model.family, "temperature": temperature, "ece_bins": ECE_BINS}
     plots, curve = {}, None
     for split in splits:
         for when, proba in (("before", raw[split]), ("after", scale(raw[split], temperature))):

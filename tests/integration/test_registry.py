@@ -143,7 +143,7 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
         ],
     )
     assert json.loads((tmp_path / "champ.json").read_text())["family"] == "toy"
-    assert json.loads((tmp_path / "calibration.json").read_text())["family"] == "toy"
+    assert json.loads((tmp_path / "calibration.json").read_text())["calibrated_family"] == "toy"
     assert (tmp_path / "plots/calibration/coverage_precision.csv").is_file()
     champion = registry.load_model(models / "champion")
     assert champion.family == "toy"
