@@ -40,7 +40,7 @@ def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
     assert evaluation["baseline"]["val"]["macro_f1"] > 0.5
     assert champion["family"] in FAMILIES
     calibration = read_json(project / "metrics/calibration.json")
-    assert calibration["family"] == champion["family"]
+    assert calibration["calibrated_family"] == champion["family"]
     for split in ("val", "test"):
         assert 0 <= calibration[split]["ece_after"] <= 1
     # Temperature is fitted to minimise val NLL, which in practice lowers val ECE too.
