@@ -15,6 +15,7 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @stage
 def main(params_file, split_dir, out_dir):
     """Fit on train only, transform every split."""
+    from domain_classifier.data.sampling import stratified_sample
     from domain_classifier.data.schema import COLUMNS, DOMAIN, TITLE
     from domain_classifier.data.split import SPLITS
     from domain_classifier.data.tables import atomic_dir, read_table
@@ -33,8 +34,12 @@ def main(params_file, split_dir, out_dir):
     titles = {name: frame[TITLE].tolist() for name, frame in frames.items()}
     labels = sorted(frames["train"][DOMAIN].unique())
     label_ids = {label: i for i, label in enumerate(labels)}
-    vectorizer = fit_vectorizer(titles["train"], params, f"{split_dir}/train.parquet")
-    vocabulary = build_vocabulary(titles["train"], params)
+    train_ids = frames["train"][DOMAIN].map(label_ids).to_numpy()
+    fitted_on = [
+        titles["train"][i] for i in stratified_sample(train_ids, params.fit_rows, params.seed)
+    ]
+    vectorizer = fit_vectorizer(fitted_on, params, f"{split_dir}/train.parquet")
+    vocabulary = build_vocabulary(fitted_on, params)
     out = Path(out_dir)
     # Every folder is staged and moved in only when all four are written: a failure leaves
     # the previous features whole, never a mixture of old and new.
@@ -58,7 +63,7 @@ def main(params_file, split_dir, out_dir):
         )
     click.echo(
         f"{vectorizer.n_features()} TF-IDF features, {len(vocabulary) + 2} token ids, "
-        f"{len(labels)} domains"
+        f"{len(labels)} domains; fitted on {len(fitted_on)} of {len(titles['train'])} train titles"
     )
 
 

@@ -28,6 +28,10 @@ class SearchParams:
     seed: int = 7
     max_trials: int = 8
     num_initial_points: int = 3
+    # Scale knobs (issue 10); 0 keeps all of train.
+    tune_rows: int = 0  # the search sees a stratified sample of this many train rows
+    max_train_rows: int = 0  # the best configuration is refitted on at most this many
+    max_memory_gib: float = 8.0  # a fit estimated to need more is refused before it starts
 
     def check(self, where: str) -> None:
         # keras-tuner replaces seed 0 by a random seed, which would break reproducibility.
@@ -38,6 +42,10 @@ class SearchParams:
         )
         require(self.max_trials >= 1, f"{where}.max_trials", f"must be >= 1, got {self.max_trials}")
         require(self.num_initial_points >= 1, f"{where}.num_initial_points", "must be >= 1")
+        for name in ("tune_rows", "max_train_rows"):
+            value = getattr(self, name)
+            require(value >= 0, f"{where}.{name}", f"must be >= 0 (0: all of train), got {value}")
+        require(self.max_memory_gib > 0, f"{where}.max_memory_gib", "must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from domain_classifier.errors import InputError
 from domain_classifier.features.char_ngrams import transform_block
 from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, TextSettings, tokens
-from domain_classifier.params import require
+from domain_classifier.params import MAX_SEED, require
 
 PAD_ID, OOV_ID = 0, 1
 TFIDF_BLOCKS = ("word", "char")
@@ -34,6 +34,10 @@ class TokenizeParams:
     sublinear_tf: bool = True
     vocab_size: int = 20000
     sequence_length: int = 32
+    # At scale the n-gram and token vocabularies are fitted on a stratified sample of train
+    # (every split is still transformed whole); 0: all of train.
+    fit_rows: int = 0
+    seed: int = 0
 
     def check(self, where: str) -> None:
         require(
@@ -57,6 +61,8 @@ class TokenizeParams:
             f"must be <= {MAX_SEQUENCE_LENGTH} (titles are short), got {self.sequence_length}",
         )
         require(self.vocab_size >= 3, f"{where}.vocab_size", "must be >= 3 (pad, unknown, a word)")
+        require(self.fit_rows >= 0, f"{where}.fit_rows", "must be >= 0 (0: all of train)")
+        require(0 <= self.seed <= MAX_SEED, f"{where}.seed", f"must be in 0..{MAX_SEED}")
 
     @property
     def text(self) -> TextSettings:
