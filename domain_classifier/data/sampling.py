@@ -15,9 +15,7 @@ def stratified_sample(y: np.ndarray, rows: int, seed: int, min_per_class: int = 
     if rows <= 0 or rows >= len(y):
         return np.arange(len(y))
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    quota = np.maximum(
-        np.minimum(counts, min_per_class), np.floor(counts * rows / len(y)).astype(np.int64)
-    )
+    quota = np.maximum(np.minimum(counts, min_per_class), proportional(counts, rows))
     order = np.random.default_rng(seed).permutation(len(y))
     # Group the shuffled rows by class (stable, so each class keeps its random order).
     grouped = order[np.argsort(inverse[order], kind="stable")]
@@ -25,3 +23,13 @@ def stratified_sample(y: np.ndarray, rows: int, seed: int, min_per_class: int = 
     rank = np.arange(len(y)) - np.repeat(starts, counts)
     keep = grouped[rank < np.repeat(quota, counts)]
     return np.sort(keep)
+
+
+def proportional(counts: np.ndarray, rows: int) -> np.ndarray:
+    """Per-class shares of `rows` summing to `rows` exactly: floors, then one more row for the
+    largest remainders (ties to the earlier class)."""
+    exact = counts * rows / counts.sum()
+    share = np.floor(exact).astype(np.int64)
+    extra = np.argsort(-(exact - share), kind="stable")[: rows - share.sum()]
+    share[extra] += 1
+    return share

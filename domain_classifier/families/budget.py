@@ -12,18 +12,17 @@ def require_memory(
 ) -> None:
     """A fit needing about `fixed + per_row * rows` bytes must stay within `limit_gib`;
     otherwise name `<where>.<knob>` (the rows it caps) and the largest value that would fit."""
-    needed = fixed + per_row * rows
-    if needed <= limit_gib * GIB:
-        return
-    fitting = int((limit_gib * GIB - fixed) // per_row) if per_row else 0
-    advice = (
-        f"set it to at most {fitting:,}"
-        if fitting > 0
-        else "the model alone exceeds the budget; use fewer features or domains"
+    needed, limit = fixed + per_row * rows, limit_gib * GIB
+    require(
+        fixed < limit,
+        f"{where}.max_memory_gib",
+        f"is {limit_gib:g}, but the model and the train matrix alone need about "
+        f"{fixed / GIB:.1f} GiB; raise it, or lower the tokenize max_features or the domains",
     )
     require(
-        False,
+        needed <= limit,
         f"{where}.{knob}",
         f"lets the fit use {rows:,} rows, estimated at {needed / GIB:.1f} GiB, over "
-        f"{where}.max_memory_gib ({limit_gib:g}); {advice} (or raise max_memory_gib)",
+        f"{where}.max_memory_gib ({limit_gib:g}); set it to at most "
+        f"{int((limit - fixed) // per_row):,} (or raise max_memory_gib)",
     )

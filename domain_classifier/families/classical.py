@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from domain_classifier.data.archives import load_skops, save_skops
+from domain_classifier.data.sampling import stratified_sample
+from domain_classifier.families.budget import require_memory
 from domain_classifier.families.tuning import CrossValidatedParams, bayesian_search
 from domain_classifier.features.files import (
     LABELS,
@@ -64,43 +66,84 @@ def check_folds(y: np.ndarray, folds: int, where: str) -> None:
     )
 
 
+def sparse_bytes(X) -> int:
+    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+
+
+def sample_rows(y: np.ndarray, rows: int, params: CrossValidatedParams) -> np.ndarray:
+    # Every domain keeps cv_folds rows: each CV fold, and xgb's early-stopping split, needs one.
+    return stratified_sample(y, rows, params.seed, min_per_class=params.cv_folds)
+
+
+def take(X, rows: np.ndarray):
+    """X restricted to `rows`; all of X itself when they are all its rows (no copy)."""
+    return X if len(rows) == X.shape[0] else X[rows]
+
+
+def check_budget(params, X, n_labels: int, rows: dict[str, int], memory: Callable, where: str):
+    """Refuse, before tuning, a search or refit whose estimated memory exceeds the budget."""
+    fixed, per_row = memory(params, X, n_labels)
+    for knob, count in rows.items():
+        require_memory(fixed, per_row, count, params.max_memory_gib, where, knob)
+
+
 def train_classical(
     build: Callable,
     params: CrossValidatedParams,
     features_dir: Path | str,
     family: str,
     check: Callable | None = None,
+    memory: Callable | None = None,
 ):
-    """Tune on sparse TF-IDF features by stratified K-fold CV, then refit on all of train.
-    `check(params, X, section)` refuses, before tuning, params that these features rule out."""
+    """Tune on sparse TF-IDF features by stratified K-fold CV (on a `tune_rows` sample), then
+    refit the best on all of train (or a `max_train_rows` sample).
+    `check(params, X, section)` refuses, before tuning, params that these features rule out;
+    `memory(params, X, n_labels)` gives the fit's (fixed, per-row) bytes for the budget."""
     X, y = read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_labels(features_dir, "train")
-    check_folds(y, params.cv_folds, f"train_{family}.cv_folds")
+    labels, where = read_labels(features_dir), f"train_{family}"
+    tune, refit = (
+        sample_rows(y, params.tune_rows, params),
+        sample_rows(y, params.max_train_rows, params),
+    )
+    check_folds(y[tune], params.cv_folds, f"{where}.cv_folds")
     if check is not None:
-        check(params, X, f"train_{family}")
+        check(params, take(X, tune), where)
+    if memory is not None:
+        rows = {"tune_rows": len(tune), "max_train_rows": len(refit)}
+        check_budget(params, X, len(labels), rows, memory, where)
     log.info(
-        "%s: tuning %d trials, %d-fold CV on %d rows x %d features",
+        "%s: tuning %d trials, %d-fold CV on %d of %d rows x %d features",
         family,
         params.max_trials,
         params.cv_folds,
+        len(tune),
         X.shape[0],
         X.shape[1],
     )
     best, history = bayesian_search(
-        lambda values: build(values, params), params.space, X, y, params, name=family
+        lambda values: build(values, params),
+        params.space,
+        take(X, tune),
+        y[tune],
+        params,
+        name=family,
     )
     log.info(
-        "%s: best %s (cv accuracy %.4f); refitting on all of train",
+        "%s: best %s (cv accuracy %.4f); refitting on %d rows",
         family,
         best,
         history["accuracy"].max(),
+        len(refit),
     )
-    classifier = build(best, params).fit(X, y)
+    classifier = build(best, params).fit(take(X, refit), y[refit])
     model = SklearnTitleModel(
-        family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier, read_labels(features_dir)
+        family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier, labels
     )
     return model, best, history
 
 
-def classical_trainer(build: Callable, check: Callable | None = None):
+def classical_trainer(
+    build: Callable, check: Callable | None = None, memory: Callable | None = None
+):
     """The `Family.train` of a TF-IDF family whose estimator `build(values, params)` makes."""
-    return functools.partial(train_classical, build, check=check)
+    return functools.partial(train_classical, build, check=check, memory=memory)

@@ -16,6 +16,7 @@ from domain_classifier.families.classical import (
     TFIDF_FEATURES,
     SklearnTitleModel,
     classical_trainer,
+    sparse_bytes,
 )
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import (
@@ -98,10 +99,19 @@ def check_components(params: HgbParams, X, section: str) -> None:
     )
 
 
+def hgb_memory(params: HgbParams, X, n_labels: int) -> tuple[float, float]:
+    """Fixed: the train matrix already read. Per row: its sparse copy, the dense reduction
+    (float64, with about three working copies in randomized SVD) and its binned uint8 copy,
+    and per domain a float32 gradient and hessian and a float64 raw score (one tree per
+    domain per round is why the cost grows with the domains)."""
+    per_row = sparse_bytes(X) / X.shape[0] + params.n_components * (4 * 8 + 1) + n_labels * 16
+    return sparse_bytes(X), per_row
+
+
 FAMILY = Family(
     "hgb",
     HgbParams,
-    classical_trainer(build_hgb, check_components),
+    classical_trainer(build_hgb, check_components, hgb_memory),
     SklearnTitleModel,
     TFIDF_FEATURES,
 )

@@ -10,6 +10,7 @@ from domain_classifier.families.classical import (
     TFIDF_FEATURES,
     SklearnTitleModel,
     classical_trainer,
+    sparse_bytes,
 )
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import CrossValidatedParams, check_estimator_space
@@ -49,4 +50,18 @@ def build_sgd(values: dict, params: SgdParams) -> SGDClassifier:
     )
 
 
-FAMILY = Family("sgd", SgdParams, classical_trainer(build_sgd), SklearnTitleModel, TFIDF_FEATURES)
+def sgd_memory(params: SgdParams, X, n_labels: int) -> tuple[float, float]:
+    """Fixed: the train matrix already read, and the weights (one float64 per domain and
+    feature; scikit-learn holds about three copies while it stacks the one-vs-rest fits).
+    Per row: its copy in a CV fold or sample, and one float64 score per domain when scored."""
+    fixed = sparse_bytes(X) + 3 * 8 * n_labels * X.shape[1]
+    return fixed, sparse_bytes(X) / X.shape[0] + 8 * n_labels
+
+
+FAMILY = Family(
+    "sgd",
+    SgdParams,
+    classical_trainer(build_sgd, memory=sgd_memory),
+    SklearnTitleModel,
+    TFIDF_FEATURES,
+)

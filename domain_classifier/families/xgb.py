@@ -16,6 +16,7 @@ from domain_classifier.families.classical import (
     TFIDF_FEATURES,
     SklearnTitleModel,
     classical_trainer,
+    sparse_bytes,
 )
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import (
@@ -154,4 +155,17 @@ def build_xgb(values: dict, params: XgbParams) -> Pipeline:
     return Pipeline([("select", SelectKBest(chi2, k=params.max_features)), ("model", model)])
 
 
-FAMILY = Family("xgb", XgbParams, classical_trainer(build_xgb), SklearnTitleModel, TFIDF_FEATURES)
+def xgb_memory(params: XgbParams, X, n_labels: int) -> tuple[float, float]:
+    """Fixed: the train matrix already read. Per row: its copy and XGBoost's own, chi2's dense
+    label indicator (a float64 per domain), and per domain XGBoost's float32 gradient pair
+    and float32 prediction."""
+    return sparse_bytes(X), 2 * sparse_bytes(X) / X.shape[0] + n_labels * (8 + 8 + 4)
+
+
+FAMILY = Family(
+    "xgb",
+    XgbParams,
+    classical_trainer(build_xgb, memory=xgb_memory),
+    SklearnTitleModel,
+    TFIDF_FEATURES,
+)
