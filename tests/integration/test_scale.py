@@ -159,3 +159,24 @@ def test_tokenize_fits_its_vocabularies_on_a_sample_and_transforms_every_row(fea
             assert files.read_sequences(out, split).shape[0] == ROWS
     assert vocabulary[400] < vocabulary[0]
     assert sum(word.startswith("r") for word in vocabulary[400]) == 400
+
+
+def test_baseline_capped_fits_a_sample_and_still_knows_every_domain(features, monkeypatch):
+    from domain_classifier.evaluation import baseline
+
+    _, titles, y = features
+    frame = pd.DataFrame({"title": titles, "domain": [f"D{d:03d}" for d in y]})
+    fitted: list[int] = []
+    build = baseline.build_baseline
+
+    def recording(params):
+        model = build(params)
+        fit = model.fit
+        model.fit = lambda X, y: fitted.append(len(X)) or fit(X, y)
+        return model
+
+    monkeypatch.setattr(baseline, "build_baseline", recording)
+    splits = {"train": frame, "val": frame, "test": frame}
+    report, _ = baseline.score_baseline(baseline.BaselineParams(max_train_rows=1000), splits)
+    assert fitted == [1000]
+    assert report["test"]["rows"] == ROWS and report["test"]["macro_f1"] > 0.9
