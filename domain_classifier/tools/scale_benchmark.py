@@ -293,9 +293,14 @@ def plot_sizes(sizes: dict, path: str) -> None:
         series[name] = [r["stages"][name]["seconds"] for r in done]
     figure, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
     for axis, x in zip(axes, ("rows", "domains"), strict=True):
-        for label, seconds in series.items():
-            width = 2.5 if label == "whole repro" else 1
-            axis.plot([r[x] for r in done], seconds, marker="o", linewidth=width, label=label)
+        # tab20: fourteen stages would repeat the default cycle's ten colours.
+        for index, (label, seconds) in enumerate(series.items()):
+            style = (
+                {"color": "black", "linewidth": 2.5}
+                if label == "whole repro"
+                else {"color": plt.get_cmap("tab20")(index % 20), "linewidth": 1}
+            )
+            axis.plot([r[x] for r in done], seconds, marker="o", label=label, **style)
         axis.set(xscale="log", yscale="log", xlabel=x, title=f"wall time against {x}")
         axis.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("seconds (2 cores)")
