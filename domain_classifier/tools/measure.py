@@ -18,6 +18,24 @@ import psutil
 SAMPLE_SECONDS = 0.25
 
 
+class CommandFailed(click.ClickException):
+    """A measured command exited non-zero; keeps its output and what was measured until then."""
+
+    def __init__(self, command: list[str], output: str, result: dict):
+        super().__init__(f"{' '.join(command)} failed:\n{output[-3000:]}")
+        self.output = output
+        self.result = result
+
+
+def stage_env() -> dict:
+    """The environment a cloned project's stages run in: this venv's bin first on PATH (the
+    `dvc` and `python` the stage commands name) and no MLFLOW_TRACKING_URI, so the clone logs
+    to its own mlflow.db, never to the user's store."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
 def measure(command: list[str], cwd: Path, env: dict) -> dict:
     """Wall time and peak resident memory of a child and of its whole process tree."""
     start = time.perf_counter()
@@ -41,13 +59,14 @@ def measure(command: list[str], cwd: Path, env: dict) -> dict:
     seconds = time.perf_counter() - start
     log.seek(0)
     output = log.read().decode(errors="replace")
-    if child.returncode:
-        raise click.ClickException(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return {
+    result = {
         "seconds": round(seconds, 1),
         "peak_driver_rss_mib": round(peak["driver"] / 2**20, 1),
         "peak_tree_rss_mib": round(peak["tree"] / 2**20, 1),
     }
+    if child.returncode:
+        raise CommandFailed(command, output, result)
+    return result
 
 
 def machine() -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,15 +17,21 @@ from pathlib import Path
 import click
 import yaml
 
+from domain_classifier.tools.measure import stage_env
+
 MELI = "../shared/data/meli-beauty-mlb/items.csv"
 
 
+def stage_names(project: Path) -> list[str]:
+    """The stages of dvc.yaml in its order (which is a topological order)."""
+    return list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
+
+
 def run_stages(project: Path) -> dict:
-    """Seconds per stage, in dvc.yaml order (which is a topological order)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    """Seconds per stage, in dvc.yaml order."""
+    env = stage_env()
     seconds = {}
-    for name in stages:
+    for name in stage_names(project):
         start = time.perf_counter()
         subprocess.run(
             ["dvc", "repro", "--single-item", name],
@@ -43,7 +48,7 @@ def run_stages(project: Path) -> dict:
 def noop_repro_seconds(project: Path, runs: int = 3) -> float:
     """Median wall time of `dvc repro` once everything is up to date (what a user waits for
     when nothing changed: imports, reading dvc.yaml/params/dvc.lock, checking every hash)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = stage_env()
     times = []
     for _ in range(runs):
         start = time.perf_counter()

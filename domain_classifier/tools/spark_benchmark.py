@@ -23,7 +23,7 @@ import yaml
 
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.params import read_params
-from domain_classifier.tools.measure import machine, measure
+from domain_classifier.tools.measure import machine, measure, stage_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MASTER = "local[2]"
@@ -36,10 +36,7 @@ STARTUP = (
 
 
 def child_env(project: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env["PYTHONPATH"] = str(project)
-    return env
+    return {**stage_env(), "PYTHONPATH": str(project)}
 
 
 def build_project(target: Path, families: list[str]) -> Path:
