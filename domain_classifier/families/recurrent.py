@@ -444,8 +444,8 @@ def check_memory(
     require(
         overhead + model <= params.max_memory_gib * GIB,
         f"{where}.space.embedding_dim",
-        f"up to {largest(params.space, 'embedding_dim')} with {sizes[0]:,} token ids and "
-        f"{sizes[1]:,} domains makes the model alone need about "
+        f"(largest {largest(params.space, 'embedding_dim')}) with {sizes[0]:,} token ids and "
+        f"{sizes[1]:,} domains: the model alone (TensorFlow included) would need about "
         f"{(overhead + model) / GIB:.1f} GiB, over {where}.max_memory_gib "
         f"({params.max_memory_gib:g}); lower it or the units, or tokenize.vocab_size",
     )
