@@ -209,7 +209,7 @@ def epoch_batches(dataset):
     return [(x.numpy(), y.numpy()) for x, y in dataset]
 
 
-def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_path):
+def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_path, monkeypatch):
     rows, length = 203, 5
     X = np.arange(rows * length, dtype=np.int32).reshape(rows, length)  # row i starts at 5i
     y = np.arange(rows, dtype=np.int32) % 7
@@ -217,6 +217,7 @@ def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_p
     on_disk = Rows(np.load(tmp_path / "train.npy", mmap_mode="r"), y, np.arange(3, rows))
     in_memory = Rows(X, y, np.arange(3, rows))
     params = dataclasses.replace(TINY, batch_size=16)
+    monkeypatch.setattr(recurrent, "CHUNK_BATCHES", 3)  # several reads from disk per epoch
 
     dataset = recurrent.as_dataset(on_disk, params, shuffle=True)
     epochs = [epoch_batches(dataset) for _ in range(2)]
