@@ -452,7 +452,8 @@ def check_memory(
         f"(largest {largest(params.space, 'embedding_dim')}) with {sizes[0]:,} token ids and "
         f"{sizes[1]:,} domains: the model alone (TensorFlow included) would need about "
         f"{(overhead + model) / GIB:.1f} GiB, over {where}.max_memory_gib "
-        f"({params.max_memory_gib:g}); lower it or the units, or tokenize.vocab_size",
+        f"({params.max_memory_gib:g}); lower it or the units, or tokenize.vocab_size (or raise "
+        "max_memory_gib)",
     )
     knob = max(rows, key=rows.get)
     require_memory(overhead + model, per_row, rows[knob], params.max_memory_gib, where, knob)
