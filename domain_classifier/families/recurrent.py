@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -17,14 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from domain_classifier.data.archives import renumber, restamp_zip, without_keys
+from domain_classifier.data.sampling import stratified_sample
 from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.errors import InputError
+from domain_classifier.families.budget import GIB, require_memory
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import (
     SearchParams,
     best_hyperparameters,
     check_space,
     declare,
+    space_values,
     trial_history,
     with_progress,
 )
@@ -48,6 +52,17 @@ KERAS_VOLATILE = {
 }
 OBJECTIVE = "val_accuracy"
 PREDICT_BATCH = 256
+# Batches read from disk per Python call: each call takes the interpreter lock from the
+# training loop, so fewer, larger reads (64 x 128 rows x 32 ids x 4 bytes: 1 MiB) cost less.
+CHUNK_BATCHES = 64
+# Peak RSS of TensorFlow, Keras and keras-tuner imported, a model traced and fitted (measured
+# 0.6-0.8 GiB for small models on 2026-11 TF 2.21 CPU builds; rounded up).
+TF_OVERHEAD = 1 * GIB
+# Weights per layer input and unit, times the units: one per gate.
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+# Per train row, the int64 index arrays alive at once (sample, fit/holdout positions, the
+# epoch's permutation and its shuffled copy, and sampling's temporaries) plus the int32 label.
+INDEX_BYTES_PER_ROW = 8 * 8 + 4
 # Used for any option the search space leaves out.
 DEFAULTS = {
     "units": 64,
@@ -209,31 +224,87 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def split_holdout(X, y, params: RecurrentParams, where: str):
-    """Stratified, seeded holdout out of train: the real val split must stay unseen."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class Rows:
+    """The rows `index` (in this order) of a split whose sequences `X` usually stay on disk
+    (memory-mapped): a fit passes indices around and reads one batch at a time."""
+
+    X: np.ndarray
+    y: np.ndarray
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.y[self.index]
+
+    def subset(self, positions: np.ndarray) -> Rows:
+        return Rows(self.X, self.y, self.index[positions])
+
+
+def sample_rows(X, y, rows: int, seed: int) -> Rows:
+    """A stratified sample of `rows` rows (0: all), keeping two of every class that has them
+    so that a stratified holdout can still be carved out of it."""
+    return Rows(X, y, stratified_sample(y, rows, seed, min_per_class=2))
+
+
+def split_holdout(rows: Rows, params: RecurrentParams, where: str, knob: str):
+    """Stratified, seeded holdout out of train: the real val split must stay unseen.
+    `knob` is the param that chose `rows` (validation_fraction when it is all of train)."""
     from sklearn.model_selection import train_test_split
 
     try:
-        X_fit, X_hold, y_fit, y_hold = train_test_split(
-            X, y, test_size=params.validation_fraction, stratify=y, random_state=params.seed
+        fit, hold = train_test_split(
+            np.arange(len(rows)),
+            test_size=params.validation_fraction,
+            stratify=rows.labels,
+            random_state=params.seed,
         )
     except ValueError as exc:
         raise InputError(
-            f"param '{where}.validation_fraction' cannot hold out a stratified "
-            f"sample of {len(y)} rows: {exc}"
+            f"param '{where}.{knob}' leaves {len(rows)} rows, too few to hold out a stratified "
+            f"validation_fraction ({params.validation_fraction:g}) of them: {exc}"
         ) from None
-    return (X_fit, y_fit), (X_hold, y_hold)
+    return rows.subset(fit), rows.subset(hold)
 
 
-def as_dataset(X, y, params: RecurrentParams, shuffle: bool):
-    """Our own tf.data pipeline: under op determinism, Keras' parallel slicing of numpy arrays
-    makes TensorFlow log a spurious NodeDef error on every fit."""
+def chunks(rows: Rows, size: int, order: np.ndarray):
+    """(token ids, label ids) of `rows` in `order` (positions), `size` rows at a time."""
+    for start in range(0, len(order), size):
+        chosen = rows.index[order[start : start + size]]
+        yield np.asarray(rows.X[chosen]), rows.y[chosen]
+
+
+def as_dataset(rows: Rows, params: RecurrentParams, shuffle: bool):
+    """Batches read from disk as the fit asks for them: memory is a chunk of batches plus the
+    index arrays, whatever the number of rows. Shuffled by a permutation of the positions
+    drawn anew each time Keras iterates (every epoch), from the seed and the count of
+    iterations so far, so a fit's order is reproducible; one Python generator feeds it, so no
+    parallel reads can reorder batches."""
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((X, y))
-    if shuffle:
-        data = data.shuffle(len(y), seed=params.seed, reshuffle_each_iteration=True)
-    return data.batch(params.batch_size)
+    iterations = itertools.count()
+
+    def generate():
+        order = np.arange(len(rows))
+        if shuffle:
+            rng = np.random.default_rng([params.seed, next(iterations)])
+            order = rng.permutation(len(rows))
+        # Whole batches per chunk, so chunk boundaries are batch boundaries.
+        yield from chunks(rows, params.batch_size * CHUNK_BATCHES, order)
+
+    spec = (
+        tf.TensorSpec((None, rows.X.shape[1]), tf.as_dtype(rows.X.dtype)),
+        tf.TensorSpec((None,), tf.as_dtype(rows.y.dtype)),
+    )
+    steps = -(-len(rows) // params.batch_size)
+    data = tf.data.Dataset.from_generator(generate, output_signature=spec).flat_map(
+        lambda X, y: tf.data.Dataset.from_tensor_slices((X, y)).batch(params.batch_size)
+    )
+    # A known length lets Keras count steps per epoch.
+    return data.apply(tf.data.experimental.assert_cardinality(steps))
 
 
 def seeded_model(
@@ -253,9 +324,9 @@ def fit_model(model, fit, holdout, params: RecurrentParams, callbacks=()):
         OBJECTIVE, mode="max", patience=params.patience, restore_best_weights=True
     )
     return model.fit(
-        as_dataset(*fit, params, shuffle=True),
+        as_dataset(fit, params, shuffle=True),
         epochs=params.epochs,
-        validation_data=as_dataset(*holdout, params, shuffle=False),
+        validation_data=as_dataset(holdout, params, shuffle=False),
         callbacks=[stop, *callbacks],
         shuffle=False,
         verbose=2,
@@ -326,13 +397,66 @@ def plain_values(values: dict) -> dict:
 
 
 def load_train(features_dir: Path | str):
-    """Train sequences and label ids, the label names, and how the sequences were encoded."""
+    """Train sequences (memory-mapped) and label ids, the label names, and how the sequences
+    were encoded."""
     return (
-        read_sequences(features_dir, "train"),
+        read_sequences(features_dir, "train", mmap=True),
         read_labels(features_dir, "train"),
         read_labels(features_dir),
         read_encoding(features_dir),
     )
+
+
+def largest(space: dict, name: str):
+    """The largest value the search may try for `name` (the default if it is not searched)."""
+    return max(space_values(space[name])) if name in space else DEFAULTS[name]
+
+
+def memory_estimate(
+    params: RecurrentParams, layer_name: str, sizes: tuple[int, int], sequences: np.ndarray
+) -> tuple[float, float, float]:
+    """(TensorFlow's own, the largest model's, per train row) bytes of a fit.
+
+    Kept simple and on the safe side: the largest configuration the space allows, its
+    weights held four times (weights, gradients, Adam's two moments), one batch's activations
+    and their gradients, and per row the index arrays plus the row's token ids, since the
+    memory-mapped pages an epoch touches count in RSS (though the kernel may drop them)."""
+    vocab, n_labels = sizes
+    units, embedding = largest(params.space, "units"), largest(params.space, "embedding_dim")
+    directions = 2 if largest(params.space, "bidirectional") else 1
+    gates = GATES[layer_name] * directions * units
+    weights = (
+        vocab * embedding + gates * (embedding + units + 1) + (directions * units + 1) * n_labels
+    )
+    batch = params.batch_size * (sequences.shape[1] * (embedding + gates) + n_labels)
+    model = 4 * (4 * weights + 2 * batch)
+    per_row = sequences.shape[1] * sequences.dtype.itemsize + INDEX_BYTES_PER_ROW
+    return TF_OVERHEAD, model, per_row
+
+
+def check_memory(
+    params: RecurrentParams,
+    layer_name: str,
+    sizes: tuple[int, int],
+    sequences: np.ndarray,
+    rows: dict[str, int],
+    where: str,
+) -> None:
+    """Refuse, before TensorFlow is even imported, a fit estimated over max_memory_gib.
+    `rows` maps each sampling knob to the rows it lets a fit use; the largest is named."""
+    overhead, model, per_row = memory_estimate(params, layer_name, sizes, sequences)
+    # The embedding table (vocabulary x embedding_dim) is what makes a model big.
+    require(
+        overhead + model <= params.max_memory_gib * GIB,
+        f"{where}.space.embedding_dim",
+        f"(largest {largest(params.space, 'embedding_dim')}) with {sizes[0]:,} token ids and "
+        f"{sizes[1]:,} domains: the model alone (TensorFlow included) would need about "
+        f"{(overhead + model) / GIB:.1f} GiB, over {where}.max_memory_gib "
+        f"({params.max_memory_gib:g}); lower it or the units, or tokenize.vocab_size (or raise "
+        "max_memory_gib)",
+    )
+    knob = max(rows, key=rows.get)
+    require_memory(overhead + model, per_row, rows[knob], params.max_memory_gib, where, knob)
 
 
 def train_recurrent(
@@ -342,37 +466,60 @@ def train_recurrent(
     family: str,
     live_dir: Path | str | None = None,
 ):
-    """Tune, retrain the best and bundle it with the encoding it must apply to raw titles.
+    """Tune on a stratified sample of train (`tune_rows`), retrain the best on all of it (or
+    on a `max_train_rows` sample) and bundle it with the encoding it must apply to raw titles.
 
     Returns (model, best hyperparameters, trial history) like every family; dvclive logs go
     to `live_dir` (default dvclive/<family>).
     """
     X, y, labels, (vocabulary, text, length) = load_train(features_dir)
     sizes = (len(vocabulary) + 2, len(labels))  # ids 0 and 1 are padding and unknown
-    fit, holdout = split_holdout(X, y, params, f"train_{family}")
+    where = f"train_{family}"
+    searched = sample_rows(X, y, params.tune_rows, params.seed)
+    refitted = sample_rows(X, y, params.max_train_rows, params.seed)
+    check_memory(
+        params,
+        layer_name,
+        sizes,
+        X,
+        {"max_train_rows": len(refitted), "tune_rows": len(searched)},
+        where,
+    )
+    # Both holdouts are carved before tuning starts, so that one that cannot be fails first.
+    fit, holdout = split_holdout(
+        searched, params, where, "tune_rows" if params.tune_rows else "validation_fraction"
+    )
+    final = split_holdout(
+        refitted,
+        params,
+        where,
+        "max_train_rows" if params.max_train_rows else "validation_fraction",
+    )
     log.info(
-        "%s: tuning %d trials on %d rows (holdout %d), up to %d epochs each",
+        "%s: tuning %d trials on %d of %d train rows (holdout %d), up to %d epochs each",
         family,
         params.max_trials,
-        len(fit[1]),
-        len(holdout[1]),
+        len(fit),
+        len(y),
+        len(holdout),
         params.epochs,
     )
     history = tune((family, layer_name), params, fit, holdout, sizes)
     history["hyperparameters"] = history["hyperparameters"].map(plain_values)
     best = best_hyperparameters(history, family)
     log.info(
-        "%s: best %s (holdout accuracy %.4f); retraining it",
+        "%s: best %s (holdout accuracy %.4f); retraining it on %d rows (holdout %d)",
         family,
         best,
         history["accuracy"].max(),
+        len(final[0]),
+        len(final[1]),
     )
     model = fit_final(
         (family, layer_name),
         best,
         params,
-        fit,
-        holdout,
+        *final,
         sizes,
         live_dir=live_dir or f"dvclive/{family}",
     )

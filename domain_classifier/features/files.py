@@ -85,8 +85,11 @@ def write_sequences(
         save_array(values, directory / f"{split}.npy")
 
 
-def read_sequences(features_dir: Path | str, split: str) -> np.ndarray:
-    return np.load(Path(features_dir) / SEQUENCES / f"{split}.npy")
+def read_sequences(features_dir: Path | str, split: str, mmap: bool = False) -> np.ndarray:
+    """One split's token ids; with `mmap` read-only and paged in from disk as rows are used,
+    so a fit fed batch by batch never holds the whole split."""
+    path = Path(features_dir) / SEQUENCES / f"{split}.npy"
+    return np.load(path, mmap_mode="r" if mmap else None)
 
 
 def read_encoding(features_dir: Path | str) -> tuple[list[str], TextSettings, int]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import yaml
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from domain_classifier.errors import InputError
-from domain_classifier.families import registry
-from domain_classifier.families.recurrent import RecurrentParams
+from domain_classifier.families import recurrent, registry
+from domain_classifier.families.budget import GIB
+from domain_classifier.families.recurrent import RecurrentParams, Rows
 from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
@@ -199,3 +203,117 @@ def test_family_learns_the_real_sample(family, meli_frame, tmp_path):
     ) = train(family, params, tmp_path, train_part["title"].tolist(), train_part["domain"].tolist())
     predicted = predict_labels(model, held_out["title"].tolist())
     assert f1_score(held_out["domain"], predicted, average="macro") >= 0.7  # chance is 0.33
+
+
+def epoch_batches(dataset):
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_path, monkeypatch):
+    rows, length = 203, 5
+    X = np.arange(rows * length, dtype=np.int32).reshape(rows, length)  # row i starts at 5i
+    y = np.arange(rows, dtype=np.int32) % 7
+    np.save(tmp_path / "train.npy", X)
+    on_disk = Rows(np.load(tmp_path / "train.npy", mmap_mode="r"), y, np.arange(3, rows))
+    in_memory = Rows(X, y, np.arange(3, rows))
+    params = dataclasses.replace(TINY, batch_size=16)
+    monkeypatch.setattr(recurrent, "CHUNK_BATCHES", 3)  # several reads from disk per epoch
+
+    dataset = recurrent.as_dataset(on_disk, params, shuffle=True)
+    epochs = [epoch_batches(dataset) for _ in range(2)]
+    same_seed = epoch_batches(recurrent.as_dataset(in_memory, params, shuffle=True))
+    for epoch in epochs:
+        assert [len(b) for b, _ in epoch] == [16] * 12 + [8]
+        order = np.concatenate([b[:, 0] for b, _ in epoch]) // length
+        assert sorted(order) == list(range(3, rows))  # every row exactly once
+        assert np.array_equal(np.concatenate([t for _, t in epoch]), y[order])
+    assert not np.array_equal(epochs[0][0][0], epochs[1][0][0])  # reshuffled every epoch
+    assert all(np.array_equal(a, b) for pa, pb in zip(epochs[0], same_seed) for a, b in zip(pa, pb))
+
+    in_order = epoch_batches(recurrent.as_dataset(on_disk, params, shuffle=False))
+    assert np.array_equal(np.concatenate([b for b, _ in in_order]), X[3:])
+
+
+def test_without_sampling_the_holdout_is_todays_split_of_all_train():
+    y = np.repeat(np.arange(4), 10)
+    fit, holdout = recurrent.split_holdout(
+        recurrent.sample_rows(np.zeros((40, 2)), y, 0, TINY.seed), TINY, "train_rnn", "x"
+    )
+    expected = train_test_split(
+        np.arange(40), test_size=TINY.validation_fraction, stratify=y, random_state=TINY.seed
+    )
+    assert np.array_equal(fit.index, expected[0]) and np.array_equal(holdout.index, expected[1])
+
+
+def test_tune_rows_samples_the_search_and_max_train_rows_caps_the_refit(tmp_path, monkeypatch):
+    seen = {}
+
+    def recording(name, function):
+        def record(*args, **kwargs):
+            seen[name] = [a for a in args if isinstance(a, Rows)]
+            return function(*args, **kwargs)
+
+        return record
+
+    monkeypatch.setattr(recurrent, "tune", recording("tune", recurrent.tune))
+    monkeypatch.setattr(recurrent, "fit_final", recording("refit", recurrent.fit_final))
+    titles, domains = toy_catalogue()  # 90 rows, 30 per domain
+    params = dataclasses.replace(TINY, max_trials=1, tune_rows=30, max_train_rows=60)
+    train("rnn", params, tmp_path, titles, domains)
+
+    for stage, size in (("tune", 30), ("refit", 60)):
+        fit, holdout = seen[stage]
+        assert (len(fit), len(holdout)) == (size * 4 // 5, size // 5), stage
+        assert not set(fit.index) & set(holdout.index)
+        assert np.bincount(np.concatenate([fit.labels, holdout.labels])).tolist() == [size // 3] * 3
+
+
+def refusing_budget(directory, rows_that_fit: float) -> float:
+    """The max_memory_gib that lets a fit of TINY on the toy catalogue use `rows_that_fit` rows."""
+    features = directory / "features"
+    X = files.read_sequences(features, "train", mmap=True)
+    sizes = (len(files.read_encoding(features)[0]) + 2, len(files.read_labels(features)))
+    overhead, model, per_row = recurrent.memory_estimate(TINY, "SimpleRNN", sizes, X)
+    return (overhead + model + per_row * rows_that_fit) / GIB
+
+
+def test_a_fit_over_its_memory_budget_is_refused_naming_max_train_rows(tmp_path):
+    titles, domains = toy_catalogue()
+    write_features(tmp_path / "features", titles, domains)
+    params = dataclasses.replace(TINY, max_memory_gib=refusing_budget(tmp_path, 50.5))
+    with pytest.raises(InputError) as refused:
+        registry.get("rnn").train(params, tmp_path / "features", "rnn", live_dir=tmp_path / "live")
+    assert str(refused.value).startswith(
+        "param 'train_rnn.max_train_rows' lets the fit use 90 rows, estimated at "
+    )
+    assert "set it to at most 50 " in str(refused.value)
+    assert not (tmp_path / "live").exists()  # refused before any training
+
+
+def test_train_stage_refuses_a_model_over_budget_in_one_line(tmp_path):
+    titles, domains = toy_catalogue()
+    write_features(tmp_path / "features", titles, domains)
+    section = {**dataclasses.asdict(TINY), "max_memory_gib": 0.5}
+    mlflow = {"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"train_rnn": section, "mlflow": mlflow}))
+    out = tmp_path / "model"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.train_rnn", "--params", str(tmp_path / "params.yaml")]
+        + ["--features", str(tmp_path / "features"), "--out", str(out)]
+        + ["--metrics", str(tmp_path / "m.json"), "--trials", str(tmp_path / "t.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 1
+    # Above it only MLflow's notes about the new tracking database.
+    errors = [line for line in done.stderr.splitlines() if "Error" in line]
+    assert errors == [done.stderr.strip().splitlines()[-1]], done.stderr
+    assert errors[0].startswith(
+        "Error: param 'train_rnn.space.embedding_dim' (largest 8) with 102 token ids and 3 "
+        "domains: the model alone (TensorFlow included) would need about 1.0 GiB, over "
+        "train_rnn.max_memory_gib (0.5); "
+    ), done.stderr
+    assert not out.exists() and not (tmp_path / "m.json").exists()
