@@ -47,7 +47,7 @@ metrics: venv
 	@$(BIN)/python -m domain_classifier.evaluation.summary
 
 test: venv browser java lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Style gate (ruff, configured in pyproject.toml); `make format` applies it.
 lint: venv

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 
@@ -11,10 +10,9 @@ import pandas as pd
 import pytest
 
 from domain_classifier.features.text import dedup_key
-from tests.support.data import MELI_COLUMNS, MELI_SAMPLE, needs_meli
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
 def test_demo_pipeline_learns_and_keeps_splits_apart(project, first_repro):
@@ -68,29 +66,6 @@ def test_second_repro_is_a_no_op(project, first_repro):
     assert "Data and pipelines are up to date" in output
 
 
-def test_retraining_from_scratch_gives_identical_outputs_and_lock(project, first_repro):
-    tracked = [
-        "metrics/evaluate.json",
-        "metrics/champion.json",
-        "metrics/train/sgd.json",
-        "metrics/train/lstm.json",
-        "plots/tuning/sgd.csv",
-        "plots/tuning/lstm.csv",
-        "dvclive/lstm/metrics.json",
-        "dvc.lock",
-    ]
-    before = {name: (project / name).read_bytes() for name in tracked}
-    for family in ("sgd", "lstm"):  # a scikit-learn and a Keras family
-        shutil.rmtree(project / f"models/{family}")
-    (project / "metrics/evaluate.json").unlink()
-    # Without --force DVC would check the models out of its cache instead of training again.
-    forced = run(["dvc", "repro", "--force", "--single-item", "train_sgd", "train_lstm"], project)
-    assert stages_run(forced) == {"train_sgd", "train_lstm"}
-    # Model bytes equal too (no save time in .keras or .npz), so nothing downstream reruns.
-    assert stages_run(run(["dvc", "repro"], project)) <= {"evaluate", "select"}
-    assert {name: (project / name).read_bytes() for name in tracked} == before
-
-
 def test_character_ngram_change_retrains_no_sequence_family(project, first_repro):
     original = (project / "params.yaml").read_text()
     update_params(project, {"tokenize": {"char_ngram_range": [3, 5]}})
@@ -131,26 +106,3 @@ def test_changing_a_train_param_would_rerun_only_training_and_downstream(project
         (project / "params.yaml").write_text(original)
     assert "train_sgd" in would_run
     assert would_run <= {"train_sgd", "evaluate", "select", "predict", "monitor"}
-
-
-@needs_meli
-def test_mercado_libre_sample_is_a_params_change(project, first_repro):
-    args = [
-        "dvc",
-        "exp",
-        "run",
-        "-S",
-        f"data.source={MELI_SAMPLE}",
-        "-S",
-        f"data.text_column={MELI_COLUMNS['text_column']}",
-        "-S",
-        f"data.label_column={MELI_COLUMNS['label_column']}",
-    ]
-    run(args, project)
-    evaluation = read_json(project / "metrics/evaluate.json")
-    assert evaluation["sgd"]["val"]["macro_f1"] >= 0.85
-    for family in FAMILIES:  # tiny budgets, yet every family learns (chance is about 0.33)
-        assert evaluation[family]["val"]["macro_f1"] >= 0.6, family
-    split = read_json(project / "metrics/split.json")
-    assert split["train"]["domains"] == 3
-    assert run(["dvc", "exp", "list", "--name-only"], project).strip()

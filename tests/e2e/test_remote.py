@@ -1,5 +1,8 @@
 """Reproducible by construction: a second folder builds the same dvc.lock, and a clone whose
-DVC remote holds the outputs pulls them and trains nothing."""
+DVC remote holds the outputs pulls them and trains nothing.
+
+The lock names every out by its md5 (models, metrics, plots, dvclive), so equal locks mean
+retraining from nothing gave the same bytes; no separate forced-retrain test is needed."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 from tests.support.project import FIRST_LOCK, run, stages_run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
 def remote(project: Path, action: str) -> str:

@@ -15,6 +15,7 @@ from tests.support.review import expected_charts, table_row
 NAME = "domain-classifier"  # params.yaml mlflow.registered_model
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("pipeline"),
     pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning"),
 ]
 

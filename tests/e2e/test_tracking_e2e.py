@@ -23,7 +23,7 @@ from domain_classifier.families.registry import load_model
 from tests.support.net import free_port
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 NAME = "domain-classifier"  # params.yaml mlflow.registered_model
 
 

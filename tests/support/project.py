@@ -47,10 +47,9 @@ def stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([\w@-]+)'", output))
 
 
-@pytest.fixture(scope="session")
-def project(tmp_path_factory) -> Path:
-    """A git repository holding the project's source files, with small budgets committed."""
-    target = tmp_path_factory.mktemp("project")
+def copy_project(target: Path) -> Path:
+    """The project's source files in a new git repository at `target`, small budgets committed."""
+    target.mkdir(parents=True, exist_ok=True)
     listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], ROOT)
     for name in listed.splitlines():
         if name in SKIP or name.startswith(SKIP_DIRS) or not (ROOT / name).is_file():
@@ -64,6 +63,12 @@ def project(tmp_path_factory) -> Path:
     run(["git", "add", "-A"], target)
     run(["git", "commit", "-qm", "project under test"], target)
     return target
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    """The copy every `pipeline` test file shares (pytest-xdist runs that group on one worker)."""
+    return copy_project(tmp_path_factory.mktemp("project"))
 
 
 FIRST_LOCK = "first_repro.dvc.lock"
