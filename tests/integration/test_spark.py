@@ -176,6 +176,32 @@ def test_failed_job_leaves_the_previous_output_in_place(spark, store, batch):
     assert not [p for p in root.iterdir() if p.name.startswith(".kept.parquet.")]
 
 
+def test_spark_submit_runs_the_stage_as_the_readme_shows(store, batch):
+    """The README's cluster form, on local[1]: the launcher file by path, the project on
+    PYTHONPATH, spark-submit's --master winning over predict.spark.master."""
+    root, params_file = store
+    output = root / "submitted.parquet"
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update(PYTHONPATH=str(ROOT), PYSPARK_DRIVER_PYTHON=sys.executable)
+    env.update(PYSPARK_PYTHON=sys.executable)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[1]"]
+        + ["domain_classifier/serving/spark_submit.py", "--params", str(params_file)]
+        + ["--output", str(output), "--trust"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"scored {ROWS} rows" in done.stdout
+    scored = read_scored(output)
+    assert len(scored) == ROWS
+    assert scored["item_id"].tolist() == sorted(pd.read_parquet(batch)["item_id"])
+    # local[1]: one core, so the engine spreads the batch over one task (partitions: 0).
+    assert len(list(output.glob("part-*.parquet"))) == 1
+
+
 def cli_error(params_file: Path, engine: str, table: Path, model: str) -> str:
     """Run the predict stage as a user does; its stderr, which must be its only output."""
     params = yaml.safe_load(params_file.read_text())
