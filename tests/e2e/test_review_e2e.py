@@ -15,7 +15,7 @@ from tests.support.review import expected_charts, table_row
 NAME = "domain-classifier"  # params.yaml mlflow.registered_model
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("pipeline"),
+    pytest.mark.xdist_group("meli"),
     pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning"),
 ]
 
@@ -27,8 +27,9 @@ def experiments_keep() -> str:
 
 
 @pytest.fixture(scope="module")
-def baseline(project, first_repro):
-    """Whatever earlier files left in the workspace, reproduced and committed on main."""
+def baseline(meli_project):
+    """The Mercado Libre experiment's workspace (demo without the sample), committed on main."""
+    project = meli_project
     run(["dvc", "repro"], project)
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline results", "--allow-empty"], project)

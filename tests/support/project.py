@@ -19,7 +19,7 @@ from dvc.utils.serialize import modify_yaml
 
 from domain_classifier.families import registry
 from domain_classifier.tools.profiles import apply_profile
-from tests.support.data import ROOT
+from tests.support.data import MELI_COLUMNS, MELI_SAMPLE, ROOT
 
 SKIP = {"dvc.lock"}
 SKIP_DIRS = ("data/", "models/", "metrics/", "plots/")
@@ -69,6 +69,27 @@ def copy_project(target: Path) -> Path:
 def project(tmp_path_factory) -> Path:
     """The copy every `pipeline` test file shares (pytest-xdist runs that group on one worker)."""
     return copy_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="session")
+def meli_project(tmp_path_factory) -> Path:
+    """A second copy that ran `dvc exp run -S` onto the real Mercado Libre sample (the `meli`
+    group: pytest-xdist runs it beside the `pipeline` group's copy); without the sample, the
+    demo catalogue reproduced, so the files sharing it still run."""
+    target = copy_project(tmp_path_factory.mktemp("meli"))
+    if MELI_SAMPLE.is_file():
+        changes = [arg for key, value in meli_params().items() for arg in ("-S", f"{key}={value}")]
+        run(["dvc", "exp", "run", *changes], target)
+    else:
+        run(["dvc", "repro"], target)
+    return target
+
+
+def meli_params() -> dict[str, str]:
+    return {
+        "data.source": str(MELI_SAMPLE),
+        **{f"data.{key}": value for key, value in MELI_COLUMNS.items()},
+    }
 
 
 FIRST_LOCK = "first_repro.dvc.lock"
