@@ -78,18 +78,11 @@ def meli_project(tmp_path_factory) -> Path:
     demo catalogue reproduced, so the files sharing it still run."""
     target = copy_project(tmp_path_factory.mktemp("meli"))
     if MELI_SAMPLE.is_file():
-        changes = [arg for key, value in meli_params().items() for arg in ("-S", f"{key}={value}")]
-        run(["dvc", "exp", "run", *changes], target)
+        changes = {"source": MELI_SAMPLE, **MELI_COLUMNS}
+        run(["dvc", "exp", "run", *(f"-Sdata.{k}={v}" for k, v in changes.items())], target)
     else:
         run(["dvc", "repro"], target)
     return target
-
-
-def meli_params() -> dict[str, str]:
-    return {
-        "data.source": str(MELI_SAMPLE),
-        **{f"data.{key}": value for key, value in MELI_COLUMNS.items()},
-    }
 
 
 FIRST_LOCK = "first_repro.dvc.lock"
