@@ -1,4 +1,5 @@
-"""sgd: a linear model (scikit-learn's SGDClassifier) on the TF-IDF features."""
+"""sgd: a linear model on the TF-IDF features: scikit-learn's one-vs-rest SGDClassifier, or one
+softmax model over all domains (families/softmax.py) where one-vs-rest costs too much."""
 
 from __future__ import annotations
 
@@ -13,14 +14,20 @@ from domain_classifier.families.classical import (
     sparse_bytes,
 )
 from domain_classifier.families.family import Family
+from domain_classifier.families.softmax import SoftmaxRegression
 from domain_classifier.families.tuning import CrossValidatedParams, check_estimator_space
 from domain_classifier.params import require
 
 PROBABILISTIC_SGD_LOSSES = ("log_loss", "modified_huber")
+# ovr: one binary model per domain, a pass over train each, so the cost is rows x domains x
+# epochs; softmax: one pass for all domains, its space takes alpha, learning_rate, epochs and
+# batch_size (max_iter and tol are one-vs-rest's).
+SOLVERS = ("ovr", "softmax")
 
 
 @dataclasses.dataclass(frozen=True)
 class SgdParams(CrossValidatedParams):
+    solver: str = "ovr"
     max_iter: int = 30
     tol: float = 1e-4
     space: dict = dataclasses.field(
@@ -32,18 +39,26 @@ class SgdParams(CrossValidatedParams):
 
     def check(self, where: str) -> None:
         super().check(where)
+        require(
+            self.solver in SOLVERS,
+            f"{where}.solver",
+            f"must be one of {', '.join(SOLVERS)}, got {self.solver!r}",
+        )
         require(self.max_iter >= 1, f"{where}.max_iter", "must be >= 1")
         check_estimator_space(build_sgd({}, self), self.space, f"{where}.space")
-        losses = self.space.get("loss", ["hinge"])
-        # select and predict need probabilities, which only these losses give.
-        require(
-            set(losses) <= set(PROBABILISTIC_SGD_LOSSES),
-            f"{where}.space.loss",
-            f"must choose among {', '.join(PROBABILISTIC_SGD_LOSSES)}, got {losses}",
-        )
+        if self.solver == "ovr":
+            losses = self.space.get("loss", ["hinge"])
+            # select and predict need probabilities, which only these losses give.
+            require(
+                set(losses) <= set(PROBABILISTIC_SGD_LOSSES),
+                f"{where}.space.loss",
+                f"must choose among {', '.join(PROBABILISTIC_SGD_LOSSES)}, got {losses}",
+            )
 
 
-def build_sgd(values: dict, params: SgdParams) -> SGDClassifier:
+def build_sgd(values: dict, params: SgdParams):
+    if params.solver == "softmax":
+        return SoftmaxRegression(random_state=params.seed, **values)
     # n_jobs parallelises the one-vs-rest fits; each has its own seed, so results do not change.
     return SGDClassifier(
         random_state=params.seed, max_iter=params.max_iter, tol=params.tol, n_jobs=-1, **values
@@ -51,10 +66,12 @@ def build_sgd(values: dict, params: SgdParams) -> SGDClassifier:
 
 
 def sgd_memory(params: SgdParams, X, n_labels: int) -> tuple[float, float]:
-    """Fixed: the train matrix already read, and the weights (one float64 per domain and
-    feature; scikit-learn holds about three copies while it stacks the one-vs-rest fits).
-    Per row: its copy in a CV fold or sample, and one float64 score per domain when scored."""
-    fixed = sparse_bytes(X) + 3 * 8 * n_labels * X.shape[1]
+    """Fixed: the train matrix already read, and the weights (one-vs-rest: float64, about three
+    copies while scikit-learn stacks its fits; softmax: float32, the weights, two half-batch
+    gradients and their sum). Per row: its copy in a CV fold or sample, and one float64 score
+    per domain when scored."""
+    weights = n_labels * X.shape[1]
+    fixed = sparse_bytes(X) + (3 * 8 * weights if params.solver == "ovr" else 4 * 4 * weights)
     return fixed, sparse_bytes(X) / X.shape[0] + 8 * n_labels
 
 

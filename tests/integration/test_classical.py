@@ -35,6 +35,15 @@ def one_thread():
 @pytest.mark.parametrize(
     "cls, section, raw, message",
     [
+        (SgdParams, "train_sgd", {"solver": "lbfgs"}, "train_sgd.solver' must be one of ovr, soft"),
+        # The default space is one-vs-rest's: softmax has no loss to choose.
+        (SgdParams, "train_sgd", {"solver": "softmax"}, "train_sgd.space.loss' is not a known"),
+        (
+            SgdParams,
+            "train_sgd",
+            {"solver": "softmax", "space": {"epochs": [0]}},
+            "train_sgd.space.epochs' value 0 is invalid",
+        ),
         (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
         (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
         (
@@ -108,7 +117,7 @@ def test_impossible_params_are_refused_naming_them(cls, section, raw, message):
 
 
 def test_defaults_are_valid_and_registered():
-    for family, cls in (("hgb", HgbParams), ("xgb", XgbParams)):
+    for family, cls in (("sgd", SgdParams), ("hgb", HgbParams), ("xgb", XgbParams)):
         assert registry.get(family).params is cls
         parse_dataclass(cls, {}, f"train_{family}")
 
@@ -123,6 +132,9 @@ def separable_data():
 
 TINY_BUILDS = {
     "sgd-huber": lambda: build_sgd({"loss": "modified_huber"}, SgdParams()),
+    "sgd-softmax": lambda: build_sgd(
+        {"batch_size": 16, "learning_rate": 0.05, "epochs": 10}, SgdParams(solver="softmax")
+    ),
     "hgb-svd": lambda: build_hgb({"max_iter": 30}, HgbParams(n_components=5)),
     "hgb-chi2": lambda: build_hgb({"max_iter": 30}, HgbParams(reduction="chi2", n_components=5)),
     "xgb": lambda: build_xgb(

@@ -94,6 +94,19 @@ def test_zero_means_all_of_train(features):
     assert fitted_rows[-1] == ROWS and sum(fitted_rows[:-1]) == ROWS
 
 
+def test_softmax_solver_trains_the_family_on_many_domains(features):
+    """The sgd family's one model for all domains, through the stage's trainer and tuner."""
+    from domain_classifier.families.sgd import FAMILY
+
+    directory, titles, y = features
+    space = {"alpha": [1e-7], "learning_rate": [0.5], "epochs": [5], "batch_size": [256]}
+    params = SgdParams(**{**SMALL_SGD, "space": space}, solver="softmax", tune_rows=2000)
+    model, best, history = FAMILY.train(params, directory, "sgd")
+    assert best == {k: v[0] for k, v in space.items()} and len(history) == 1
+    assert model.classifier.coef_.shape == (model.vectorizer.n_features(), DOMAINS)
+    assert (model.predict_proba(titles).argmax(axis=1) == y).mean() > 0.9
+
+
 def test_over_budget_refit_is_refused_before_any_trial(features, monkeypatch):
     directory, _, _ = features
     monkeypatch.setattr(classical, "bayesian_search", pytest.fail)

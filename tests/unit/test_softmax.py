@@ -1,0 +1,57 @@
+"""The softmax solver of the sgd family: it learns, it is deterministic, it refuses bad params."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from domain_classifier.families.softmax import SoftmaxRegression
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Four classes, each lighting up its own block of sparse columns, plus noise columns."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 50)
+    dense = rng.random((200, 40)) * (rng.random((200, 40)) < 0.1)
+    dense[np.arange(200)[:, None], (y * 5)[:, None] + np.arange(5)] += 1.0
+    return scipy.sparse.csr_matrix(dense, dtype=np.float32), np.array(list("abcd"))[y]
+
+
+SMALL = dict(batch_size=16, learning_rate=0.05, epochs=10)
+
+
+def test_learns_separable_classes_with_their_own_labels(blobs):
+    X, y = blobs
+    model = SoftmaxRegression(**SMALL).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (200, 4) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert list(model.classes_) == list("abcd")
+    assert (model.predict(X) == y).mean() > 0.95
+
+
+def test_same_seed_same_weights_and_the_seed_matters(blobs):
+    X, y = blobs
+    first, again = (SoftmaxRegression(**SMALL, random_state=3).fit(X, y) for _ in range(2))
+    assert first.coef_.tobytes() == again.coef_.tobytes()
+    assert first.intercept_.tobytes() == again.intercept_.tobytes()
+    other = SoftmaxRegression(**SMALL, random_state=4).fit(X, y)
+    assert first.coef_.tobytes() != other.coef_.tobytes()
+
+
+def test_a_batch_larger_than_train_is_one_step_per_epoch(blobs):
+    X, y = blobs
+    model = SoftmaxRegression(batch_size=10_000, learning_rate=0.01, epochs=30).fit(X, y)
+    assert (model.predict(X) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"epochs": 0}, {"batch_size": 1}, {"learning_rate": 0.0}, {"alpha": -1.0}],
+)
+def test_impossible_params_are_refused(blobs, bad):
+    X, y = blobs
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        SoftmaxRegression(**bad).fit(X, y)
