@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.support.data import MELI_SAMPLE
+from tests.support import data
 
 # The end-to-end project fixtures live beside their helpers and are shared by every test file.
 pytest_plugins = ["tests.support.project"]
@@ -40,10 +40,7 @@ def small_catalogue() -> pd.DataFrame:
 
 @pytest.fixture
 def meli_frame() -> pd.DataFrame:
-    if not MELI_SAMPLE.is_file():
-        pytest.skip(f"{MELI_SAMPLE} not present")
-    raw = pd.read_csv(MELI_SAMPLE)
-    return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
+    return data.meli_frame()
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,11 @@ from domain_classifier.training import flat_history
 
 # Past this many domains a count matrix is one bright cell per row: rows are normalised.
 NORMALISE_ABOVE = 12
+# 0.35 in a domain, up to a 30 in square: at 1,000 domains an uncapped figure was a
+# 35,000-pixel square and rendering it took train_sgd's memory past 23 GiB.
+INCHES_PER_DOMAIN, MAX_INCHES = 0.35, 30.0
+# Past this many domains the names overlap: the per-domain table names them instead.
+NAMED_UP_TO = 100
 
 
 def confusion_figure(actual, predicted, labels: list[str], normalize: str | None = None):
@@ -29,7 +34,7 @@ def confusion_figure(actual, predicted, labels: list[str], normalize: str | None
     matplotlib.use("Agg")  # no display on a build machine
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    size = max(6.0, 0.35 * len(labels))
+    size = min(max(6.0, INCHES_PER_DOMAIN * len(labels)), MAX_INCHES)
     display = ConfusionMatrixDisplay.from_predictions(
         actual,
         predicted,
@@ -40,6 +45,8 @@ def confusion_figure(actual, predicted, labels: list[str], normalize: str | None
         xticks_rotation="vertical",
         colorbar=False,
     )
+    if len(labels) > NAMED_UP_TO:
+        display.ax_.set(xticks=[], yticks=[])
     display.figure_.set_size_inches(size, size)
     display.figure_.tight_layout()
     return display.figure_

@@ -19,14 +19,9 @@ def trained(meli_frame_module):
 
 @pytest.fixture(scope="module")
 def meli_frame_module():
-    import pandas as pd
+    from tests.support.data import meli_frame
 
-    from tests.support.data import MELI_SAMPLE
-
-    if not MELI_SAMPLE.is_file():
-        pytest.skip(f"{MELI_SAMPLE} not present")
-    raw = pd.read_csv(MELI_SAMPLE)
-    return pd.DataFrame({"title": raw["ITE_ITEM_TITLE"], "domain": raw["ITE_ITEM_DOM_DOMAIN_ID"]})
+    return meli_frame()
 
 
 @pytest.mark.parametrize(

@@ -11,3 +11,15 @@ MELI_SAMPLE = (ROOT / "../shared/data/meli-beauty-mlb/items.csv").resolve()
 MELI_COLUMNS = {"text_column": "ITE_ITEM_TITLE", "label_column": "ITE_ITEM_DOM_DOMAIN_ID"}
 
 needs_meli = pytest.mark.skipif(not MELI_SAMPLE.is_file(), reason=f"{MELI_SAMPLE} not present")
+
+
+def meli_frame():
+    """The real sample as (title, domain), or the calling test skipped when it is absent."""
+    import pandas as pd
+
+    if not MELI_SAMPLE.is_file():
+        pytest.skip(f"{MELI_SAMPLE} not present")
+    raw = pd.read_csv(MELI_SAMPLE)
+    return pd.DataFrame(
+        {"title": raw[MELI_COLUMNS["text_column"]], "domain": raw[MELI_COLUMNS["label_column"]]}
+    )
