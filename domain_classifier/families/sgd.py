@@ -15,7 +15,11 @@ from domain_classifier.families.classical import (
 )
 from domain_classifier.families.family import Family
 from domain_classifier.families.softmax import SoftmaxRegression
-from domain_classifier.families.tuning import CrossValidatedParams, check_estimator_space
+from domain_classifier.families.tuning import (
+    CrossValidatedParams,
+    check_estimator_space,
+    space_values,
+)
 from domain_classifier.params import require
 
 PROBABILISTIC_SGD_LOSSES = ("log_loss", "modified_huber")
@@ -54,6 +58,22 @@ class SgdParams(CrossValidatedParams):
                 f"{where}.space.loss",
                 f"must choose among {', '.join(PROBABILISTIC_SGD_LOSSES)}, got {losses}",
             )
+        else:
+            self.check_softmax_shrink(where)
+
+    def check_softmax_shrink(self, where: str) -> None:
+        """The L2 shrink per batch, 1 - learning_rate * alpha * batch_size, must stay above 0
+        for the largest values the search may draw (else the weights flip sign)."""
+        defaults = SoftmaxRegression().get_params()
+        largest = {
+            name: max(space_values(self.space.get(name, [defaults[name]])))
+            for name in ("learning_rate", "alpha", "batch_size")
+        }
+        require(
+            largest["learning_rate"] * largest["alpha"] * largest["batch_size"] < 1,
+            f"{where}.space",
+            f"learning_rate * alpha * batch_size must be below 1 at their largest, got {largest}",
+        )
 
 
 def build_sgd(values: dict, params: SgdParams):
@@ -68,8 +88,8 @@ def build_sgd(values: dict, params: SgdParams):
 def sgd_memory(params: SgdParams, X, n_labels: int) -> tuple[float, float]:
     """Fixed: the train matrix already read, and the weights (one-vs-rest: float64, about three
     copies while scikit-learn stacks its fits; softmax: float32, the weights, two half-batch
-    gradients and their sum). Per row: its copy in a CV fold or sample, and one float64 score
-    per domain when scored."""
+    gradients and the columns one of them updates, each at most the weights' size). Per row:
+    its copy in a CV fold or sample, and one float64 score per domain when scored."""
     weights = n_labels * X.shape[1]
     fixed = sparse_bytes(X) + (3 * 8 * weights if params.solver == "ovr" else 4 * 4 * weights)
     return fixed, sparse_bytes(X) / X.shape[0] + 8 * n_labels

@@ -5,7 +5,8 @@ For each size ROWSxDOMAINS, clones the committed project, applies a params profi
 in order with `dvc repro --single-item`, each under `measure()`. Writes per size each stage's
 wall time and peak memory, each family's and the baseline's val/test macro-F1, the champion
 and issue 10's targets as checks, rewriting --out and --plot after each size (a stopped run
-keeps the sizes it finished), and prints the figures as Markdown tables at the end.
+keeps the sizes it finished; sizes already in --out that this run does not redo are kept),
+and prints the figures as Markdown tables at the end.
 """
 
 from __future__ import annotations
@@ -186,9 +187,13 @@ def champion_target(sizes: dict) -> dict | None:
 
 
 def size_result(project: Path, rows: int, domains: int, stages: dict) -> dict:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True, text=True
+    ).stdout.strip()
     result = {
         "rows": rows,
         "domains": domains,
+        "commit": commit,  # the profile and code it ran: sizes may come from different runs
         "total_seconds": round(sum(s["seconds"] for s in stages.values()), 1),
         "stages": stages,
     }
@@ -334,13 +339,19 @@ def main(sizes_text, profile, out, plot, keep):
         taken = [k for k in (size_key(*s) for s in sizes) if (Path(keep) / k).exists()]
         if taken:
             raise click.ClickException(f"--keep: {Path(keep) / taken[0]} already exists")
-    report = {"benchmark": "scale", "profile": profile, "note": NOTE, "sizes": {}}
+    # Sizes an earlier run wrote stay unless this run redoes them (each names its commit):
+    # the sizes take hours, so they can be run one at a time.
+    earlier = (read_optional(Path(out)) or {}).get("sizes", {})
+    report = {"benchmark": "scale", "profile": profile, "note": NOTE, "sizes": earlier}
     for rows, domains in sizes:
         key = size_key(rows, domains)
         click.echo(f"== {key}")
         with project_folder(keep, key) as project:
             prepare_project(project, values, profile, rows, domains)
             report["sizes"][key] = size_result(project, rows, domains, run_size(project))
+        report["sizes"] = dict(
+            sorted(report["sizes"].items(), key=lambda kv: (kv[1]["rows"], kv[1]["domains"]))
+        )
         report["champion_holds_at_largest"] = champion_target(report["sizes"])
         write_report(report, out)
         plot_sizes(report["sizes"], plot)

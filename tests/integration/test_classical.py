@@ -44,6 +44,12 @@ def one_thread():
             {"solver": "softmax", "space": {"epochs": [0]}},
             "train_sgd.space.epochs' value 0 is invalid",
         ),
+        (
+            SgdParams,
+            "train_sgd",
+            {"solver": "softmax", "space": {"alpha": [1e-7, 1e-3], "learning_rate": [1.0]}},
+            "train_sgd.space' learning_rate \\* alpha \\* batch_size must be below 1",
+        ),
         (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
         (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
         (

@@ -55,3 +55,40 @@ def test_impossible_params_are_refused(blobs, bad):
     X, y = blobs
     with pytest.raises(ValueError, match=next(iter(bad))):
         SoftmaxRegression(**bad).fit(X, y)
+
+
+def reference_fit(X, codes, classes, alpha, learning_rate, epochs, batch_size, random_state):
+    """The textbook update on dense float64 weights: shrink all, then step by the gradient."""
+    X = X.toarray().astype(np.float64)
+    coef, intercept = np.zeros((X.shape[1], classes)), np.zeros(classes)
+    rng = np.random.default_rng(random_state)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(order), batch_size):
+            rows = np.sort(order[start : start + batch_size])
+            scores = X[rows] @ coef + intercept
+            error = np.exp(scores - scores.max(axis=1, keepdims=True))
+            error /= error.sum(axis=1, keepdims=True)
+            error[np.arange(len(rows)), codes[rows]] -= 1
+            coef *= 1 - learning_rate * alpha * len(rows)
+            coef -= learning_rate * (X[rows].T @ error)
+            intercept -= learning_rate * error.sum(axis=0)
+    return coef, intercept
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_weights_are_the_textbook_update(blobs, alpha):
+    """The solver shrinks lazily and writes only the columns a batch uses; alpha=1 shrinks
+    the weights by 0.68 a batch, so they are also rescaled twice on the way."""
+    X, y = blobs
+    params = dict(learning_rate=0.02, epochs=3, batch_size=16, random_state=5)
+    model = SoftmaxRegression(alpha=alpha, **params).fit(X, y)
+    coef, intercept = reference_fit(X, np.unique(y, return_inverse=True)[1], 4, alpha, **params)
+    np.testing.assert_allclose(model.coef_, coef, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(model.intercept_, intercept, rtol=1e-3, atol=1e-5)
+
+
+def test_an_l2_shrink_that_would_flip_the_weights_is_refused(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="learning_rate \\* alpha \\* batch_size"):
+        SoftmaxRegression(alpha=1.0, learning_rate=0.1, batch_size=16).fit(X, y)
