@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -71,8 +72,28 @@ def sparse_bytes(X) -> int:
 
 
 def sample_rows(y: np.ndarray, rows: int, params: CrossValidatedParams) -> np.ndarray:
-    # Every domain keeps cv_folds rows: each CV fold, and xgb's early-stopping split, needs one.
-    return stratified_sample(y, rows, params.seed, min_per_class=params.cv_folds)
+    # Every domain keeps a row in each CV fold; two where the fit holds rows out for early
+    # stopping (a stratified split puts one on each side).
+    per_fold = 2 if params.held_out_fraction() else 1
+    return stratified_sample(y, rows, params.seed, min_per_class=per_fold * params.cv_folds)
+
+
+def check_held_out(params: CrossValidatedParams, n_labels: int, rows: dict, where: str) -> None:
+    """A fit that holds out a stratified share for early stopping needs a row of every domain
+    on each side: refuse, before tuning, `rows` (knob: rows per fit) too few for that."""
+    fraction = params.held_out_fraction()
+    if not fraction:
+        return
+    need = math.ceil(n_labels / min(fraction, 1 - fraction))
+    for knob, count in rows.items():
+        require(
+            count >= need,
+            f"{where}.{knob}",
+            f"gives fits of {count:,} rows, but early stopping holds out {fraction:.0%} of each "
+            f"fit, one row per domain at least, so {n_labels:,} domains need {need:,}: raise "
+            f"it (a tuning fit is (cv_folds - 1) / cv_folds of tune_rows) or lower the need "
+            f"(hgb: early_stopping false; xgb: a larger validation_fraction)",
+        )
 
 
 def take(X, rows: np.ndarray):
@@ -106,6 +127,9 @@ def train_classical(
         sample_rows(y, params.max_train_rows, params),
     )
     check_folds(y[tune], params.cv_folds, f"{where}.cv_folds")
+    fold_fit = len(tune) - math.ceil(len(tune) / params.cv_folds)
+    fits = {"tune_rows": fold_fit, "max_train_rows": len(refit)}
+    check_held_out(params, len(labels), fits, where)
     if check is not None:
         check(params, take(X, tune), where)
     if memory is not None:

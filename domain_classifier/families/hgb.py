@@ -27,8 +27,11 @@ from domain_classifier.families.tuning import (
 from domain_classifier.params import require
 
 HGB_REDUCTIONS = ("svd", "chi2")
+# Scikit-learn's default share held out for early stopping, set explicitly so that the
+# up-front check and the estimator agree.
+HGB_VALIDATION_FRACTION = 0.1
 # Set by the builders from other params; tuning them too would pass each twice.
-HGB_FIXED = ("random_state", "early_stopping")
+HGB_FIXED = ("random_state", "early_stopping", "validation_fraction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +64,9 @@ class HgbParams(CrossValidatedParams):
         refuse_fixed(self.space, HGB_FIXED, f"{where}.space")
         check_estimator_space(HistGradientBoostingClassifier(), self.space, f"{where}.space")
 
+    def held_out_fraction(self) -> float:
+        return HGB_VALIDATION_FRACTION if self.early_stopping else 0.0
+
 
 def to_dense(X):
     # Trees need dense input; a module-level function (not a lambda) so the model pickles.
@@ -77,7 +83,9 @@ def reduction_step(params: HgbParams):
 def build_hgb(values: dict, params: HgbParams) -> Pipeline:
     # Inside the pipeline the reduction is refitted on each CV fold's train part only.
     model = HistGradientBoostingClassifier(
-        random_state=params.seed, early_stopping=params.early_stopping
+        random_state=params.seed,
+        early_stopping=params.early_stopping,
+        validation_fraction=HGB_VALIDATION_FRACTION,
     )
     steps = [
         ("reduce", reduction_step(params)),

@@ -58,6 +58,11 @@ class CrossValidatedParams(SearchParams):
         super().check(where)
         require(self.cv_folds >= 2, f"{where}.cv_folds", f"must be >= 2, got {self.cv_folds}")
 
+    def held_out_fraction(self) -> float:
+        """The share of each fit its estimator holds out, stratified by domain, for early
+        stopping; 0: none."""
+        return 0.0
+
 
 def check_space(space: dict, allowed: set[str], where: str) -> None:
     """Refuse unknown names and impossible ranges before any training starts."""

@@ -129,6 +129,9 @@ class XgbParams(CrossValidatedParams):
         require(self.n_jobs >= 1, f"{where}.n_jobs", f"must be >= 1, got {self.n_jobs}")
         check_xgb_space(self.space, f"{where}.space")
 
+    def held_out_fraction(self) -> float:
+        return self.validation_fraction
+
 
 def check_xgb_space(space: dict, where: str) -> None:
     """XGBClassifier has no _validate_params: check names, then the ranges of common params."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -15,9 +16,10 @@ from sklearn.linear_model import SGDClassifier
 
 from domain_classifier.data.tables import write_table
 from domain_classifier.errors import InputError
-from domain_classifier.families import classical
+from domain_classifier.families import classical, registry
 from domain_classifier.families.hgb import HgbParams
 from domain_classifier.families.sgd import SgdParams, build_sgd
+from domain_classifier.families.xgb import XgbParams
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TokenizeParams, make_vectorizer
 from tests.support.data import ROOT
@@ -116,9 +118,55 @@ def test_over_budget_refit_is_refused_before_any_trial(features, monkeypatch):
     fixed, per_row = hgb_memory(HgbParams(), X, DOMAINS)
     # A budget between what the 1,000-row search and the 5,000-row refit need.
     budget = (fixed + per_row * 3000) / 2**30
-    params = HgbParams(tune_rows=1000, max_memory_gib=budget)
+    # Without early stopping: its own check would refuse 500-row fits of 200 domains first.
+    params = HgbParams(tune_rows=1000, max_memory_gib=budget, early_stopping=False)
     with pytest.raises(InputError, match=r"'train_hgb.max_train_rows' lets the fit use 5,000 rows"):
         FAMILY.train(params, directory, "hgb")
+
+
+TINY_HGB = {
+    "max_trials": 1,
+    "num_initial_points": 1,
+    "cv_folds": 2,
+    "n_components": 20,
+    "space": {"max_iter": [2], "max_leaf_nodes": [4], "n_iter_no_change": [1]},
+}
+
+
+@pytest.mark.parametrize(
+    "params, knob",
+    [
+        # 2-fold CV on about 1,000 rows: fits of 500, whose 10% cannot hold 200 domains.
+        (HgbParams(**TINY_HGB, tune_rows=1000), "train_hgb.tune_rows' gives fits of 5.. rows"),
+        (
+            HgbParams(**TINY_HGB, max_train_rows=1500),
+            "train_hgb.max_train_rows' gives fits of 1,500 rows",
+        ),
+        (XgbParams(validation_fraction=0.05), "train_xgb.tune_rows' gives fits of 3,333 rows"),
+    ],
+)
+def test_early_stopping_without_a_row_per_domain_is_refused_before_any_trial(
+    features, monkeypatch, params, knob
+):
+    directory, _, _ = features
+    monkeypatch.setattr(classical, "bayesian_search", pytest.fail)
+    family = params.__class__.__name__[:3].lower()
+    with pytest.raises(InputError, match=knob + r".*200 domains need (2,000|4,000)"):
+        registry.get(family).train(params, directory, family)
+
+
+def test_early_stopping_trains_at_the_smallest_fits_the_check_allows(features):
+    """200 domains, 10% held out: fits of 2,000 rows pass the check, and scikit-learn's
+    stratified split then finds two rows of every domain in each (the sample keeps four)."""
+    directory, titles, y = features
+    params = HgbParams(**TINY_HGB, tune_rows=4000, max_train_rows=2000)
+    tune = classical.sample_rows(y, params.tune_rows, params)
+    assert np.bincount(y[tune], minlength=DOMAINS).min() >= 4
+    model, _, history = registry.get("hgb").train(params, directory, "hgb")
+    assert history["accuracy"].notna().all()
+    assert model.predict_proba(titles[:3]).shape == (3, DOMAINS)
+    with pytest.raises(InputError, match="tune_rows' gives fits of 1,998 rows"):
+        registry.get("hgb").train(dataclasses.replace(params, tune_rows=3996), directory, "hgb")
 
 
 def test_the_stage_refuses_in_one_line_and_writes_nothing(features, tmp_path):

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MELI_SAMPLE = (ROOT / "../shared/data/meli-beauty-mlb/items.csv").resolve()
 MELI_COLUMNS = {"text_column": "ITE_ITEM_TITLE", "label_column": "ITE_ITEM_DOM_DOMAIN_ID"}
 
-needs_meli = pytest.mark.skipif(not MELI_SAMPLE.is_file(), reason=f"{MELI_SAMPLE} not present")
+MELI_MISSING = f"{MELI_SAMPLE} not present"
+needs_meli = pytest.mark.skipif(not MELI_SAMPLE.is_file(), reason=MELI_MISSING)
 
 
 def meli_frame():
@@ -18,7 +19,7 @@ def meli_frame():
     import pandas as pd
 
     if not MELI_SAMPLE.is_file():
-        pytest.skip(f"{MELI_SAMPLE} not present")
+        pytest.skip(MELI_MISSING)
     raw = pd.read_csv(MELI_SAMPLE)
     return pd.DataFrame(
         {"title": raw[MELI_COLUMNS["text_column"]], "domain": raw[MELI_COLUMNS["label_column"]]}
