@@ -165,6 +165,9 @@ def test_early_stopping_trains_at_the_smallest_fits_the_check_allows(features):
     model, _, history = registry.get("hgb").train(params, directory, "hgb")
     assert history["accuracy"].notna().all()
     assert model.predict_proba(titles[:3]).shape == (3, DOMAINS)
+    # 5,000 titles are scored in chunks of classical.PREDICT_ROWS: the same as in one go.
+    whole = model.classifier.predict_proba(model.vectorizer.transform(titles))
+    np.testing.assert_array_equal(model.predict_proba(titles), whole)
     with pytest.raises(InputError, match="tune_rows' gives fits of 1,998 rows"):
         registry.get("hgb").train(dataclasses.replace(params, tune_rows=3996), directory, "hgb")
 
