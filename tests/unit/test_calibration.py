@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from domain_classifier.evaluation import calibration
 from domain_classifier.evaluation.calibration import (
     coverage_curve,
     expected_calibration_error,
@@ -84,3 +85,27 @@ def test_predict_adds_needs_review_from_the_champions_calibration(
     titles = batch["title"][[0, 1, 3]].tolist()
     raw = load_model(saved_sgd_dir).predict_proba(titles)
     np.testing.assert_allclose(model.predict_proba(titles), scale(raw, model.temperature))
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4"])
+def test_chunked_scaling_and_fit_equal_the_whole_matrix_formulas(dtype):
+    """scale and fit_temperature work CHUNK_ROWS rows at a time (memory at 1,000 domains);
+    on more rows than that they give exactly what the one-matrix formulas give."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax, softmax
+
+    rng = np.random.default_rng(0)
+    rows = 2 * calibration.CHUNK_ROWS + 5
+    proba = rng.dirichlet(np.full(20, 0.3), rows).astype(dtype)
+    actual = rng.integers(0, 20, rows)
+    logits = np.log(np.clip(proba, calibration.EPSILON, 1.0))
+    whole = softmax(logits / 1.7, axis=1)
+    assert calibration.scale(proba, 1.7).dtype == whole.dtype
+    assert calibration.scale(proba, 1.7).tobytes() == whole.tobytes()
+
+    def nll(log_t):
+        return float(-log_softmax(logits / np.exp(log_t), axis=1)[np.arange(rows), actual].mean())
+
+    bounds = calibration.LOG_TEMPERATURE_BOUNDS
+    expected = np.exp(minimize_scalar(nll, bounds=bounds, method="bounded").x)
+    assert calibration.fit_temperature(proba, actual) == float(expected)

@@ -37,3 +37,23 @@ def test_the_baseline_row_is_never_the_champion_and_the_ensemble_is_a_candidate(
     assert EvaluateParams(families=["sgd", "lstm"]).candidates() == ["sgd", "lstm", ENSEMBLE]
     assert EvaluateParams(families=["sgd"]).candidates() == ["sgd"]
     assert ENSEMBLE not in EvaluateParams(families=["sgd", "lstm"], ensemble=False).candidates()
+
+
+class Fixed:
+    """A member whose probabilities are given (a family scoring in float32 or float64)."""
+
+    def __init__(self, proba, labels):
+        self.proba, self.labels = proba, labels
+
+    def predict_proba(self, titles):
+        return self.proba[: len(titles)]
+
+
+def test_the_running_mean_equals_numpys_mean_of_the_members():
+    rng = np.random.default_rng(0)
+    probas = [rng.dirichlet(np.ones(4), 3).astype(dtype) for dtype in ("f8", "f4", "f8")]
+    first = probas[0].copy()
+    mean = EnsembleModel([Fixed(p, list("abcd")) for p in probas]).predict_proba(TITLES)
+    assert mean.dtype == np.float64
+    assert mean.tobytes() == np.mean(probas, axis=0).tobytes()
+    np.testing.assert_array_equal(probas[0], first)  # the sum starts from a copy
