@@ -87,8 +87,9 @@ def build_sgd(values: dict, params: SgdParams):
 
 def sgd_memory(params: SgdParams, X, n_labels: int) -> tuple[float, float]:
     """Fixed: the train matrix already read, and the weights (one-vs-rest: float64, about three
-    copies while scikit-learn stacks its fits; softmax: float32, the weights, two half-batch
-    gradients and the columns one of them updates, each at most the weights' size). Per row:
+    copies while scikit-learn stacks its fits; softmax: float32, the weights, AdaGrad's sums
+    of squares, and the gradient and gathered sums of the columns a batch uses, together at
+    most the weights' size twice). Per row:
     its copy in a CV fold or sample, and one float64 score per domain when scored."""
     weights = n_labels * X.shape[1]
     fixed = sparse_bytes(X) + (3 * 8 * weights if params.solver == "ovr" else 4 * 4 * weights)
