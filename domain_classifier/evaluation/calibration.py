@@ -16,6 +16,7 @@ from scipy.special import log_softmax, softmax
 
 from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.data.tables import atomic_dir, read_json, write_json
+from domain_classifier.rows import by_rows
 
 ECE_BINS = 15
 # Temperatures outside this range mean the scores carry no usable scale; the bound keeps
@@ -25,18 +26,6 @@ EPSILON = 1e-12  # a probability of exactly 0 has no logarithm
 # Rows worked on at a time: each step makes a few copies of what it is given, and at 1,000
 # domains a whole 141k-row split is 1.1 GB a copy (select peaked at 9.2 GiB).
 CHUNK_ROWS = 8192
-
-
-def by_rows(function, array: np.ndarray) -> np.ndarray:
-    """`function` (one row's result independent of the others) applied in row chunks into
-    one array: the same numbers as on the whole, a chunk's temporaries at a time."""
-    chunks = range(0, len(array), CHUNK_ROWS)
-    first = function(array[:CHUNK_ROWS])
-    out = np.empty((len(array), *first.shape[1:]), dtype=first.dtype)
-    out[: len(first)] = first
-    for start in chunks[1:]:
-        out[start : start + CHUNK_ROWS] = function(array[start : start + CHUNK_ROWS])
-    return out
 
 
 def log_odds(proba: np.ndarray) -> np.ndarray:
@@ -76,12 +65,12 @@ def reliability_table(
 def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
     """Probabilities with their log-odds divided by `temperature` (1: unchanged ranking and
     values; the argmax never changes)."""
-    return by_rows(lambda rows: softmax(log_odds(rows) / temperature, axis=1), proba)
+    return by_rows(lambda rows: softmax(log_odds(rows) / temperature, axis=1), proba, CHUNK_ROWS)
 
 
 def fit_temperature(proba: np.ndarray, actual: np.ndarray) -> float:
     """The temperature minimising the negative log-likelihood of `actual` (Guo et al. 2017)."""
-    logits = by_rows(log_odds, proba)
+    logits = by_rows(log_odds, proba, CHUNK_ROWS)
 
     def nll(log_t: float) -> float:
         # Each row's log-likelihood, computed a chunk of rows at a time, then one mean.
