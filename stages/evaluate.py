@@ -37,7 +37,7 @@ def main(params_file, split_dir, models_dir, metrics, plots_dir, baseline):
     results, models = {}, {}
     for family in params.candidates():
         if family == ENSEMBLE:
-            model = EnsembleModel(list(models.values()))
+            model = EnsembleModel([models[name] for name in params.members()])
         else:
             model = models[family] = load_model(Path(models_dir) / family)
         results[family] = {}

@@ -43,7 +43,7 @@ def main(params_file, evaluation, models_dir, metrics, split_dir, calibration, p
         for s in ("val", "test")
     }
     with tempfile.TemporaryDirectory(prefix="select-") as scratch:
-        source = champion_source(family, Path(models_dir), params.families, Path(scratch))
+        source = champion_source(family, Path(models_dir), params.members(), Path(scratch))
         # Temperature fitted on val: it never changes the argmax, so val macro-F1 (the choice
         # above) and test metrics are those of the uncalibrated model.
         calibrated, report, plots = calibrate(load_model(source), splits)

@@ -64,15 +64,15 @@ def member_dirs(directory: Path | str, meta: dict) -> list[Path]:
     return [Path(directory) / MEMBERS_DIR / name for name in meta["members"]]
 
 
-def champion_source(family: str, models_dir: Path, families: list[str], scratch: Path) -> Path:
+def champion_source(family: str, models_dir: Path, members: list[str], scratch: Path) -> Path:
     """The saved folder select copies into models/champion: the family's own, or for the
-    ensemble one assembled in `scratch` from every family's folder."""
+    ensemble one assembled in `scratch` from its members' folders."""
     if family != ENSEMBLE:
         return models_dir / family
     from domain_classifier.model_store import read_meta
 
-    labels = read_meta(models_dir / families[0])["labels"]
+    labels = read_meta(models_dir / members[0])["labels"]
     folder = scratch / ENSEMBLE
     folder.mkdir()
-    save_ensemble({name: models_dir / name for name in families}, labels, folder)
+    save_ensemble({name: models_dir / name for name in members}, labels, folder)
     return folder

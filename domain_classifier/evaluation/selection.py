@@ -40,10 +40,16 @@ class EvaluateParams:
     families: list[str] = dataclasses.field(default_factory=lambda: list(registry.names()))
     # An `ensemble` candidate: the families' probabilities averaged (evaluation/ensemble.py).
     ensemble: bool = True
+    # The families it averages; empty: every one in `families`.
+    ensemble_members: list[str] = dataclasses.field(default_factory=list)
+
+    def members(self) -> list[str]:
+        """The ensemble's families, in order; none when there is no ensemble."""
+        return list(self.ensemble_members or self.families) if self.ensemble else []
 
     def candidates(self) -> list[str]:
         """What select may choose: the families, and the ensemble of two or more."""
-        return [*self.families, *([ENSEMBLE] if self.ensemble and len(self.families) > 1 else [])]
+        return [*self.families, *([ENSEMBLE] if len(self.members()) > 1 else [])]
 
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")
@@ -57,4 +63,16 @@ class EvaluateParams:
             len(set(self.families)) == len(self.families),
             f"{where}.families",
             "lists a family twice",
+        )
+        outside = [f for f in self.ensemble_members if f not in self.families]
+        require(
+            not outside,
+            f"{where}.ensemble_members",
+            f"has {outside}, not in {where}.families (only evaluated families can be averaged)",
+        )
+        require(
+            not self.ensemble_members
+            or len(set(self.ensemble_members)) == len(self.ensemble_members) > 1,
+            f"{where}.ensemble_members",
+            f"must name two or more different families, got {self.ensemble_members}",
         )

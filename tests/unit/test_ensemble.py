@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from domain_classifier.errors import InputError
 from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel, champion_source
 from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams, choose_champion
 from domain_classifier.families.registry import load_model
@@ -37,6 +38,32 @@ def test_the_baseline_row_is_never_the_champion_and_the_ensemble_is_a_candidate(
     assert EvaluateParams(families=["sgd", "lstm"]).candidates() == ["sgd", "lstm", ENSEMBLE]
     assert EvaluateParams(families=["sgd"]).candidates() == ["sgd"]
     assert ENSEMBLE not in EvaluateParams(families=["sgd", "lstm"], ensemble=False).candidates()
+
+
+def test_the_ensemble_averages_the_members_named_or_else_every_family():
+    three = ["sgd", "hgb", "lstm"]
+    assert EvaluateParams(families=three).members() == three
+    chosen = EvaluateParams(families=three, ensemble_members=["sgd", "lstm"])
+    assert chosen.members() == ["sgd", "lstm"]
+    assert chosen.candidates() == [*three, ENSEMBLE]
+    assert (
+        EvaluateParams(families=three, ensemble=False, ensemble_members=["sgd", "lstm"]).members()
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        (["sgd", "xgb"], "has \\['xgb'\\], not in evaluate.families"),
+        (["sgd"], "must name two or more different families"),
+        (["sgd", "sgd"], "must name two or more different families"),
+    ],
+)
+def test_ensemble_members_outside_the_families_or_fewer_than_two_are_refused(members, message):
+    params = EvaluateParams(families=["sgd", "hgb", "lstm"], ensemble_members=members)
+    with pytest.raises(InputError, match=f"evaluate.ensemble_members' {message}"):
+        params.check("evaluate")
 
 
 class Fixed:
