@@ -57,8 +57,8 @@ def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     try:
         if table_format(path) == ".parquet":
             # pre_buffer (pyarrow's default) keeps every row group's read-ahead until the
-            # file is closed: RSS grew ~31 MiB per million rows of a demo batch; without it,
-            # flat at any size.
+            # file is closed: reading a 3M-row demo batch, Arrow's allocations grew from 42
+            # to 113 MiB with it and stayed at 13 MiB without it.
             source = pq.ParquetFile(path, pre_buffer=False)
             batches = source.iter_batches(batch_size=min(chunk_rows, PARQUET_BATCH_ROWS))
             for table in _rebatch(batches, chunk_rows, source.schema_arrow):
