@@ -92,6 +92,7 @@ def test_cli_refuses_a_profile_section_params_yaml_lacks(tmp_path):
 @pytest.mark.parametrize("name", ["small.yaml", "scale.yaml"])
 def test_profiles_give_params_every_stage_accepts(name, tmp_path):
     from domain_classifier.evaluation.baseline import BaselineParams
+    from domain_classifier.evaluation.selection import EvaluateParams
     from domain_classifier.families import registry
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.monitoring.params import MonitorParams
@@ -103,7 +104,7 @@ def test_profiles_give_params_every_stage_accepts(name, tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     classes = {"demo": DemoParams, "tokenize": TokenizeParams, "monitor": MonitorParams}
-    classes["baseline"] = BaselineParams
+    classes["baseline"], classes["evaluate"] = BaselineParams, EvaluateParams
     classes |= {f.section: f.params for f in map(registry.get, registry.names())}
     assert set(profile) <= set(classes)
     for section in profile:
