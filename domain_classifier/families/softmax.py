@@ -1,13 +1,14 @@
-"""A multinomial (softmax) linear classifier on sparse rows, fitted by minibatch gradient
-descent: the sgd family's `solver: softmax`, for catalogues with many domains.
+"""A multinomial (softmax) linear classifier on sparse rows, fitted by AdaGrad on minibatches:
+the sgd family's `solver: softmax`, for catalogues with many domains.
 
 One-vs-rest (scikit-learn's SGDClassifier) passes over train once per domain, paying a
 per-row overhead each time; this passes once for all domains, as two sparse-by-dense matrix
 products per batch. Measured on 225k demo titles x 1,000 domains (157 TF-IDF non-zeros per
 title, both cores): one-vs-rest took 189 s for one epoch, a Keras softmax on sparse input
-241 s (it ran on one core), this about 85 s on a machine shared with another job; writing
-only the columns a batch uses and shrinking lazily then cut an epoch on 120k of those
-titles from 27.9 s to 17.5 s (idle). No library offers it for sparse input on CPU."""
+241 s (it ran on one core). Plain gradient steps underfit at 1,000 domains (on 200k titles,
+val macro-F1 0.647 after 3 epochs, 0.683 after 6); AdaGrad reached 0.705 in 2 epochs, 61 s
+with its products and updates split over both cores. No library offers it for sparse input
+on CPU."""
 
 from __future__ import annotations
 
