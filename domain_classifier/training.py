@@ -51,7 +51,8 @@ def training_command(family: Family) -> click.Command:
         "--split-dir",
         default="data/split",
         show_default=True,
-        help="Validation and test splits, scored for the MLflow run only.",
+        help="The splits: train's titles for a family that makes its own features, validation "
+        "and test scored for the MLflow run.",
     )
     @stage
     def command(params_file, features, out, metrics, trials, split_dir):
@@ -63,7 +64,8 @@ def training_command(family: Family) -> click.Command:
         started = time.perf_counter()
         tracking = connect(params_file)  # before training: a required store fails fast
         connected = time.perf_counter()
-        model, best, history = family.train(params, Path(features), family.name)
+        titles = {"split_dir": Path(split_dir)} if family.reads_titles else {}
+        model, best, history = family.train(params, Path(features), family.name, **titles)
         save_training(model, best, history, out, metrics, trials, family.tuning_score)
         trained = time.perf_counter()
         mirror(

@@ -16,6 +16,7 @@ MODEL_TYPES = (
     *VECTORIZER_TYPES,
     "domain_classifier.families.classical.SklearnTitleModel",
     "domain_classifier.families.softmax.SoftmaxRegression",
+    "domain_classifier.families.svm.ProbabilisticLinearSVC",
     "domain_classifier.families.xgb.EarlyStoppingXGB",
     # Module-level functions the pipelines name (a file can only name these exact ones).
     "domain_classifier.families.hgb.to_dense",

@@ -1,5 +1,7 @@
-"""Stage baseline: the fixed TF-IDF + linear SVM reference, fitted on train, scored on val/test."""
+"""Stage baseline: the fixed TF-IDF + linear SVM reference, fitted on train, scored on val/test
+and saved (select falls back on it when no candidate beats it on validation)."""
 
+import time
 from pathlib import Path
 
 import click
@@ -11,11 +13,13 @@ from domain_classifier.stage import PARAMS_OPTION, stage
 @PARAMS_OPTION
 @click.option("--split-dir", default="data/split", show_default=True)
 @click.option("--metrics", default="metrics/baseline.json", show_default=True)
+@click.option("--out", default="models/baseline", show_default=True)
 @stage
-def main(params_file, split_dir, metrics):
-    """Write the baseline's val/test macro-F1 and accuracy; print its fit time."""
+def main(params_file, split_dir, metrics, out):
+    """Write the baseline model, its val/test macro-F1 and accuracy; print its fit time."""
     from domain_classifier.data.tables import read_table, write_json
-    from domain_classifier.evaluation.baseline import BaselineParams, score_baseline
+    from domain_classifier.evaluation.baseline import BaselineParams, fit_baseline, score_baseline
+    from domain_classifier.model_store import save_model
     from domain_classifier.params import load_section
 
     params = load_section(BaselineParams, "baseline", params_file)
@@ -23,7 +27,11 @@ def main(params_file, split_dir, metrics):
         s: read_table(Path(split_dir) / f"{s}.parquet", ["title", "domain"])
         for s in ("train", "val", "test")
     }
-    report, seconds = score_baseline(params, splits)
+    started = time.perf_counter()
+    model = fit_baseline(params, splits["train"])
+    seconds = time.perf_counter() - started
+    report = score_baseline(model, splits)
+    save_model(model, out, extra={"reference": True, "best_hyperparameters": {"C": params.C}})
     write_json(report, metrics)
     click.echo(
         f"baseline: val macro-F1 {report['val']['macro_f1']:.4f}, "

@@ -2,22 +2,28 @@
 2-5-gram TF-IDF (accents stripped, sublinear tf) into a linear SVM with C=1.
 
 Deliberately independent of `tokenize` and the families' search spaces: it is a yardstick,
-so changing the pipeline's features must not move it.
+so changing the pipeline's features must not move it. It is the svm family's model with C
+fixed, saved like one, so that `select` can fall back on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+from sklearn.pipeline import FeatureUnion
 
 from domain_classifier.data.sampling import stratified_sample
 from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.evaluation.metrics import summary_metrics
+from domain_classifier.families.classical import SklearnTitleModel
+from domain_classifier.families.svm import FAMILY as SVM
+from domain_classifier.families.svm import (
+    ProbabilisticLinearSVC,
+    check_ngram_ranges,
+    ngram_features,
+)
+from domain_classifier.model_store import predict_labels
 from domain_classifier.params import require
 
 
@@ -33,45 +39,34 @@ class BaselineParams:
 
     def check(self, where: str) -> None:
         require(self.C > 0, f"{where}.C", f"must be > 0, got {self.C}")
-        for name in ("word_ngram_range", "char_ngram_range"):
-            low_high = getattr(self, name)
-            require(
-                len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
-                f"{where}.{name}",
-                f"must be [low, high] with 1 <= low <= high, got {low_high}",
-            )
+        check_ngram_ranges(self, where)
         require(self.max_train_rows >= 0, f"{where}.max_train_rows", "must be >= 0 (0: all)")
 
 
-def build_baseline(params: BaselineParams) -> Pipeline:
-    common = dict(sublinear_tf=True, strip_accents="unicode")
-    features = FeatureUnion(
-        [
-            ("word", TfidfVectorizer(ngram_range=tuple(params.word_ngram_range), **common)),
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=tuple(params.char_ngram_range), **common
-                ),
-            ),
-        ]
-    )
-    # random_state: liblinear's coordinate descent shuffles; fixed so reruns give equal metrics.
-    return Pipeline([("tfidf", features), ("svm", LinearSVC(C=params.C, random_state=0))])
+def build_features(params: BaselineParams) -> FeatureUnion:
+    return ngram_features(params.word_ngram_range, params.char_ngram_range)
 
 
-def score_baseline(params: BaselineParams, splits: dict[str, pd.DataFrame]) -> tuple[dict, float]:
-    """Fit on splits["train"]; accuracy and macro-F1 on val and test, and the fit seconds
-    (printed, not a metric: the same params and data must give the same metrics file)."""
-    train = splits["train"]
+def fit_baseline(params: BaselineParams, train: pd.DataFrame) -> SklearnTitleModel:
+    """The reference fitted on `train` (or its `max_train_rows` sample), saved like an svm
+    model so that `select` can fall back on it: the champion never scores below it on val."""
     rows = stratified_sample(pd.factorize(train[DOMAIN])[0], params.max_train_rows, params.seed)
     if len(rows) < len(train):
         train = train.iloc[rows]
-    start = time.perf_counter()
-    model = build_baseline(params).fit(train[TITLE], train[DOMAIN])
-    seconds, report = time.perf_counter() - start, {}
+    features = build_features(params)
+    X = features.fit_transform(train[TITLE])
+    # random_state: liblinear's coordinate descent shuffles; fixed so reruns give equal metrics.
+    svm = ProbabilisticLinearSVC(C=params.C, random_state=0).fit(X, train[DOMAIN])
+    return SklearnTitleModel(SVM.name, features, svm, svm.classes_.tolist())
+
+
+def score_baseline(model: SklearnTitleModel, splits: dict[str, pd.DataFrame]) -> dict:
+    """Accuracy, macro-F1 and rows of the fitted reference on val and test."""
+    report = {}
     for split in ("val", "test"):
         frame = splits[split]
-        metrics = summary_metrics(frame[DOMAIN].to_numpy(), model.predict(frame[TITLE]))
+        metrics = summary_metrics(
+            frame[DOMAIN].to_numpy(), predict_labels(model, frame[TITLE].tolist())
+        )
         report[split] = {k: metrics[k] for k in ("macro_f1", "accuracy", "rows")}
-    return report, seconds
+    return report

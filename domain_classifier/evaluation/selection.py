@@ -1,4 +1,7 @@
-"""Choose the champion by validation macro-F1; the test split is only reported."""
+"""Choose the champion by validation macro-F1; the test split is only reported.
+
+The baseline (stage `baseline`) is a fixed reference, and also the last candidate: where no
+family beats it on validation, it is the champion, so a run never ships a model below it."""
 
 from __future__ import annotations
 
@@ -8,19 +11,21 @@ from domain_classifier.evaluation.ensemble import ENSEMBLE
 from domain_classifier.families import registry
 from domain_classifier.params import require
 
+DIFFERENCE_KEYS = ("minus_baseline", "minus_baseline_low", "minus_baseline_high")
+
 SELECTION_METRIC = "macro_f1"
-# evaluate.json's row for the fixed baseline (stage `baseline`): shown beside the families,
-# never chosen; no family may take this name.
+# evaluate.json's row (and models/ folder) of the fixed baseline; no family may take this name.
 REFERENCE = "baseline"
 
 
 def choose_champion(results: dict[str, dict]) -> str:
-    """`results` maps family -> {"val": {...}, "test": {...}}; a tie goes to the first listed.
-    The baseline's reference row is never a candidate."""
-    results = {name: r for name, r in results.items() if name != REFERENCE}
-    if not results:
+    """`results` maps candidate -> {"val": {...}, "test": {...}}; a tie goes to the first
+    listed, and the baseline goes last: it is chosen only when strictly best on validation."""
+    order = [name for name in results if name != REFERENCE]
+    order += [REFERENCE] if REFERENCE in results else []
+    if not order:
         raise ValueError("no evaluated models to choose from")
-    return max(results, key=lambda family: results[family]["val"][SELECTION_METRIC])
+    return max(order, key=lambda name: results[name]["val"][SELECTION_METRIC])
 
 
 def champion_summary(family: str, results: dict[str, dict]) -> dict:
@@ -32,6 +37,9 @@ def champion_summary(family: str, results: dict[str, dict]) -> dict:
         "test_macro_f1": test["macro_f1"],
         "test_accuracy": test["accuracy"],
         "test_weighted_f1": test["weighted_f1"],
+        # Paired bootstrap over test titles (evaluate): the champion's macro-F1 minus the
+        # baseline's, and its interval.
+        **{f"test_{k}": test[k] for k in DIFFERENCE_KEYS if k in test},
     }
 
 
@@ -42,17 +50,28 @@ class EvaluateParams:
     ensemble: bool = True
     # The families it averages; empty: every one in `families`.
     ensemble_members: list[str] = dataclasses.field(default_factory=list)
+    # Bootstrap intervals of macro-F1 (and of each candidate minus the baseline) over titles.
+    bootstrap_samples: int = 1000
+    confidence_level: float = 0.95
+    seed: int = 0
 
     def members(self) -> list[str]:
         """The ensemble's families, in order; none when there is no ensemble."""
         return list(self.ensemble_members or self.families) if self.ensemble else []
 
     def candidates(self) -> list[str]:
-        """What select may choose: the families, and the ensemble of two or more."""
-        return [*self.families, *([ENSEMBLE] if len(self.members()) > 1 else [])]
+        """What select may choose: the families, the ensemble of two or more, the baseline."""
+        return [*self.families, *([ENSEMBLE] if len(self.members()) > 1 else []), REFERENCE]
 
     def check(self, where: str) -> None:
         require(bool(self.families), f"{where}.families", "must list at least one family")
+        require(self.bootstrap_samples >= 1, f"{where}.bootstrap_samples", "must be >= 1")
+        require(
+            0 < self.confidence_level < 1,
+            f"{where}.confidence_level",
+            f"must be between 0 and 1, got {self.confidence_level}",
+        )
+        require(self.seed >= 0, f"{where}.seed", f"must be >= 0, got {self.seed}")
         unknown = sorted(set(self.families) - set(registry.names()))
         require(
             not unknown,

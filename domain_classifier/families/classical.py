@@ -29,6 +29,7 @@ from domain_classifier.trusted_types import MODEL_TYPES
 log = logging.getLogger(__name__)
 PREDICT_ROWS = 2048
 TFIDF_FEATURES = (LABELS, *(tfidf_set(block) for block in TFIDF_BLOCKS))
+LINEAR_FAMILIES = ("sgd", "svm")
 
 
 class SklearnTitleModel:
@@ -45,7 +46,7 @@ class SklearnTitleModel:
     def fork_safe(self) -> bool:
         # Tree ensembles predict on every core with OpenMP, which must not run in a process
         # forked after its parent used it; a linear model's scoring is plain NumPy and SciPy.
-        return self.family == "sgd"
+        return self.family in LINEAR_FAMILIES
 
     def predict_proba(self, titles: Sequence[str]) -> np.ndarray:
         X = self.vectorizer.transform(list(titles))
@@ -114,6 +115,13 @@ def check_budget(params, X, n_labels: int, rows: dict[str, int], memory: Callabl
         require_memory(fixed, per_row, count, params.max_memory_gib, where, knob)
 
 
+def tfidf_inputs(params, features_dir: Path, split_dir: Path | None, refit: np.ndarray):
+    """The train split's TF-IDF rows and the vectorizer `tokenize` fitted for them."""
+    return read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_vectorizer(
+        features_dir, TFIDF_BLOCKS
+    )
+
+
 def train_classical(
     build: Callable,
     params: CrossValidatedParams,
@@ -121,13 +129,20 @@ def train_classical(
     family: str,
     check: Callable | None = None,
     memory: Callable | None = None,
+    inputs: Callable = tfidf_inputs,
+    split_dir: Path | str | None = None,
 ):
-    """Tune on sparse TF-IDF features by stratified K-fold CV (on a `tune_rows` sample), then
-    refit the best on all of train (or a `max_train_rows` sample).
+    """Tune on sparse features by stratified K-fold CV (on a `tune_rows` sample), then refit
+    the best on all of train (or a `max_train_rows` sample).
+    `inputs(params, features_dir, split_dir, refit_rows)` gives the train matrix (rows in the
+    order of the train labels) and the fitted vectorizer that makes it from titles;
     `check(params, X, section)` refuses, before tuning, params that these features rule out;
     `memory(params, X, n_labels)` gives the fit's (fixed, per-row) bytes for the budget."""
-    X, y = read_tfidf(features_dir, TFIDF_BLOCKS, "train"), read_labels(features_dir, "train")
-    labels, where = read_labels(features_dir), f"train_{family}"
+    y, labels, where = (
+        read_labels(features_dir, "train"),
+        read_labels(features_dir),
+        f"train_{family}",
+    )
     tune, refit = (
         sample_rows(y, params.tune_rows, params),
         sample_rows(y, params.max_train_rows, params),
@@ -136,6 +151,7 @@ def train_classical(
     fold_fit = len(tune) - math.ceil(len(tune) / params.cv_folds)
     fits = {"tune_rows": fold_fit, "max_train_rows": len(refit)}
     check_held_out(params, len(labels), fits, where)
+    X, vectorizer = inputs(params, Path(features_dir), split_dir, refit)
     if check is not None:
         check(params, take(X, tune), where)
     if memory is not None:
@@ -166,14 +182,15 @@ def train_classical(
         len(refit),
     )
     classifier = build(best, params).fit(take(X, refit), y[refit])
-    model = SklearnTitleModel(
-        family, read_vectorizer(features_dir, TFIDF_BLOCKS), classifier, labels
-    )
-    return model, best, history
+    return SklearnTitleModel(family, vectorizer, classifier, labels), best, history
 
 
 def classical_trainer(
-    build: Callable, check: Callable | None = None, memory: Callable | None = None
+    build: Callable,
+    check: Callable | None = None,
+    memory: Callable | None = None,
+    inputs: Callable = tfidf_inputs,
 ):
-    """The `Family.train` of a TF-IDF family whose estimator `build(values, params)` makes."""
-    return functools.partial(train_classical, build, check=check, memory=memory)
+    """The `Family.train` of a sparse-feature family whose estimator `build(values, params)`
+    makes, on the features `inputs` gives (default: tokenize's TF-IDF)."""
+    return functools.partial(train_classical, build, check=check, memory=memory, inputs=inputs)

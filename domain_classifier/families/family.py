@@ -18,6 +18,8 @@ class Family:
 
     `train(params, features_dir, name)` returns (model, best hyperparameters, trial history);
     `model` is the class saved models of this family load with (`model.load(directory)`).
+    A family that makes its own features from the titles (`reads_titles`) is also given
+    `split_dir=`, the folder of the train split.
     """
 
     name: str
@@ -27,6 +29,7 @@ class Family:
     features: tuple[str, ...]
     # What the tuning score measures, as metrics name it: CV on train, or a held-out part.
     tuning_score: str = "cv_accuracy"
+    reads_titles: bool = False
 
     def __post_init__(self):
         unknown = set(self.features) - set(FEATURE_SETS)

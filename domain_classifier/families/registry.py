@@ -15,6 +15,7 @@ from domain_classifier.model_store import TitleModel, read_meta
 
 MODULES = {
     "sgd": "domain_classifier.families.sgd",
+    "svm": "domain_classifier.families.svm",
     "hgb": "domain_classifier.families.hgb",
     "xgb": "domain_classifier.families.xgb",
     "rnn": "domain_classifier.families.rnn",

@@ -55,6 +55,12 @@ def rounded(value, digits: int = 4):
     return None if value is None else round(value, digits)
 
 
+def interval(result: dict, key: str = "macro_f1") -> list | None:
+    """[low, high] of a bootstrap interval evaluate wrote, or None from an older evaluate."""
+    low, high = result.get(f"{key}_low"), result.get(f"{key}_high")
+    return None if low is None else [rounded(low), rounded(high)]
+
+
 def quality_row(evaluation: dict, champion: dict, calibration: dict | None) -> dict:
     """What the benchmark reports of one finished pipeline (metrics/*.json as read)."""
     families = {
@@ -63,18 +69,25 @@ def quality_row(evaluation: dict, champion: dict, calibration: dict | None) -> d
         if name != REFERENCE
     }
     baseline = evaluation.get(REFERENCE)
+    chosen = evaluation.get(champion["family"], {}).get("test", {})
     row = {
         "champion": champion["family"],
         "champion_macro_f1": {
             "val": rounded(champion["val_macro_f1"]),
             "test": rounded(champion["test_macro_f1"]),
         },
+        "champion_test_interval": interval(chosen),
         "families_macro_f1": families,
         "baseline_macro_f1": (
             {s: rounded(baseline[s]["macro_f1"]) for s in ("val", "test")} if baseline else None
         ),
+        "baseline_test_interval": interval(baseline["test"]) if baseline else None,
         "champion_minus_baseline_test": (
             rounded(champion["test_macro_f1"] - baseline["test"]["macro_f1"]) if baseline else None
+        ),
+        # Paired bootstrap over test titles; [0, 0] when the baseline is the champion.
+        "champion_minus_baseline_test_interval": (
+            [0.0, 0.0] if champion["family"] == REFERENCE else interval(chosen, "minus_baseline")
         ),
         "champion_test_ece": None,
     }

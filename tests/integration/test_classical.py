@@ -15,6 +15,7 @@ from domain_classifier.families import registry
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.hgb import HgbParams, build_hgb
 from domain_classifier.families.sgd import SgdParams, build_sgd
+from domain_classifier.families.svm import SvmParams, build_svm
 from domain_classifier.families.xgb import EarlyStoppingXGB, XgbParams, build_xgb
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
 from domain_classifier.model_store import save_model
@@ -51,6 +52,18 @@ def one_thread():
             "train_sgd.space' learning_rate \\* alpha \\* batch_size must be below 1",
         ),
         (HgbParams, "train_hgb", {"max_trials": 0}, "train_hgb.max_trials' must be >= 1"),
+        (
+            SvmParams,
+            "train_svm",
+            {"space": {"C": [0.0]}},
+            "train_svm.space.C' value 0.0 is invalid",
+        ),
+        (
+            SvmParams,
+            "train_svm",
+            {"space": {"gamma": [1]}},
+            "train_svm.space.gamma' is not a known",
+        ),
         (XgbParams, "train_xgb", {"max_trials": 0}, "train_xgb.max_trials' must be >= 1"),
         (
             HgbParams,
@@ -123,7 +136,12 @@ def test_impossible_params_are_refused_naming_them(cls, section, raw, message):
 
 
 def test_defaults_are_valid_and_registered():
-    for family, cls in (("sgd", SgdParams), ("hgb", HgbParams), ("xgb", XgbParams)):
+    for family, cls in (
+        ("sgd", SgdParams),
+        ("svm", SvmParams),
+        ("hgb", HgbParams),
+        ("xgb", XgbParams),
+    ):
         assert registry.get(family).params is cls
         parse_dataclass(cls, {}, f"train_{family}")
 
@@ -141,6 +159,7 @@ TINY_BUILDS = {
     "sgd-softmax": lambda: build_sgd(
         {"batch_size": 16, "learning_rate": 0.05, "epochs": 10}, SgdParams(solver="softmax")
     ),
+    "svm": lambda: build_svm({"C": 0.5}, SvmParams()),
     "hgb-svd": lambda: build_hgb({"max_iter": 30}, HgbParams(n_components=5)),
     "hgb-chi2": lambda: build_hgb({"max_iter": 30}, HgbParams(reduction="chi2", n_components=5)),
     "xgb": lambda: build_xgb(
@@ -214,6 +233,7 @@ def meli_features():
 
 
 REAL_BUILDS = {
+    "svm": lambda: build_svm({"C": 0.5}, SvmParams()),
     "hgb": lambda: build_hgb(
         {"learning_rate": 0.1, "max_leaf_nodes": 31, "n_iter_no_change": 30},
         HgbParams(reduction="svd", n_components=100),
@@ -245,7 +265,7 @@ import numpy as np
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.hgb import HgbParams, build_hgb
 from domain_classifier.families.sgd import SgdParams, build_sgd
-from domain_classifier.families.sgd import SgdParams, build_sgd
+from domain_classifier.families.svm import SvmParams, build_svm
 from domain_classifier.families.xgb import XgbParams, build_xgb
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
 from domain_classifier.model_store import save_model
@@ -258,6 +278,7 @@ y = np.array([int(t.split()[0][1:]) % 3 for t in titles])
 vectorizer = make_vectorizer(TokenizeParams(min_df=1)).fit(titles)
 X = vectorizer.transform(titles)
 builds = {"sgd": build_sgd({"loss": "log_loss"}, SgdParams()),
+          "svm": build_svm({"C": 0.5}, SvmParams()),
           "hgb": build_hgb({"max_iter": 10}, HgbParams(n_components=5)),
           "xgb": build_xgb({"n_estimators": 10}, XgbParams(max_features=50, n_jobs=1))}
 for name, estimator in builds.items():
@@ -275,6 +296,16 @@ def test_models_saved_by_two_processes_are_byte_identical(tmp_path):
             check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
-    for name in ("sgd", "hgb", "xgb"):
+    for name in ("sgd", "svm", "hgb", "xgb"):
         for path in (tmp_path / "a" / name).iterdir():
             assert path.read_bytes() == (tmp_path / "b" / name / path.name).read_bytes(), path
+
+
+def test_svm_probabilities_keep_its_labels_and_two_domains_work(separable_data):
+    X, y = separable_data
+    for labels in (y, (y > 0).astype(int)):
+        model = build_svm({"C": 1.0}, SvmParams()).fit(X, labels)
+        proba = model.predict_proba(X)
+        assert proba.shape == (len(labels), len(set(labels)))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert np.array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))

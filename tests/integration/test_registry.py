@@ -100,7 +100,10 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
     reference = tmp_path / "baseline.json"
     invoke(
         baseline.main,
-        ["--params", str(params), "--split-dir", str(split), "--metrics", str(reference)],
+        [
+            *("--params", str(params), "--split-dir", str(split)),
+            *("--metrics", str(reference), "--out", str(models / "baseline")),
+        ],
     )
     invoke(
         evaluate.main,
@@ -115,14 +118,20 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(tmp_path / "evaluate.json"),
             "--plots-dir",
             str(tmp_path / "plots"),
-            "--baseline",
-            str(reference),
         ],
     )
     evaluation = json.loads((tmp_path / "evaluate.json").read_text())
-    # The reference row is there, scored on the same val/test rows, and is never a candidate.
+    # The reference row is there, scored on the same val/test rows from its saved model (the
+    # same numbers as its own stage's), and the toy family's row says how far it is from it.
     assert evaluation["baseline"]["test"]["rows"] == evaluation["toy"]["test"]["rows"]
-    assert 0 <= evaluation["baseline"]["val"]["macro_f1"] <= 1
+    own = json.loads(reference.read_text())
+    for part in ("val", "test"):
+        assert evaluation["baseline"][part]["macro_f1"] == own[part]["macro_f1"]
+        toy = evaluation["toy"][part]
+        assert toy["minus_baseline"] == pytest.approx(
+            toy["macro_f1"] - evaluation["baseline"][part]["macro_f1"]
+        )
+        assert toy["minus_baseline_low"] <= toy["minus_baseline_high"]
     invoke(
         select.main,
         [
@@ -157,3 +166,51 @@ def test_an_unknown_family_is_refused_by_name():
 
     with pytest.raises(InputError, match="unknown model family 'nope'"):
         registry.get("nope")
+
+
+def test_the_svm_stage_makes_its_own_features_from_the_train_titles(small_catalogue, tmp_path):
+    from domain_classifier.families.svm import FAMILY as SVM
+    from domain_classifier.training import training_command
+    from stages import tokenize
+
+    split = tmp_path / "split"
+    split.mkdir()
+    shuffled = small_catalogue.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    for name, part in zip(
+        ("train", "val", "test"), (shuffled[:60], shuffled[60:75], shuffled[75:])
+    ):
+        part.to_parquet(split / f"{name}.parquet")
+    params = tmp_path / "params.yaml"
+    section = {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2}
+    params.write_text(
+        json.dumps(
+            {
+                "tokenize": {"min_df": 1},
+                "train_svm": {**section, "char_ngram_range": [3, 4]},
+                "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
+            }
+        )
+    )
+    features = tmp_path / "features"
+    invoke(
+        tokenize.main,
+        ["--params", str(params), "--split-dir", str(split), "--out-dir", str(features)],
+    )
+    out = tmp_path / "models" / "svm"
+    invoke(
+        training_command(SVM),
+        [
+            *("--params", str(params), "--features", str(features), "--out", str(out)),
+            *("--metrics", str(tmp_path / "svm.json"), "--trials", str(tmp_path / "svm.csv")),
+            *("--split-dir", str(split)),
+        ],
+    )
+    model = registry.load_model(out)
+    # Its vocabulary is its own (char_wb 3-4-grams of the titles), its labels tokenize's.
+    assert model.vectorizer.transformer_list[1][1].ngram_range == (3, 4)
+    assert model.labels == json.loads((features / "labels" / "labels.json").read_text())
+    proba = model.predict_proba(["Shampoo Anticaspa Nova 250ml", "Capinha Silicone iPhone 99"])
+    assert [model.labels[i] for i in proba.argmax(axis=1)] == [
+        "MLB-SHAMPOOS",
+        "MLB-CELLPHONE_COVERS",
+    ]

@@ -231,16 +231,18 @@ def test_baseline_capped_fits_a_sample_and_still_knows_every_domain(features, mo
     _, titles, y = features
     frame = pd.DataFrame({"title": titles, "domain": [f"D{d:03d}" for d in y]})
     fitted: list[int] = []
-    build = baseline.build_baseline
+    build = baseline.build_features
 
     def recording(params):
-        model = build(params)
-        fit = model.fit
-        model.fit = lambda X, y: fitted.append(len(X)) or fit(X, y)
-        return model
+        features = build(params)
+        fit_transform = features.fit_transform
+        features.fit_transform = lambda X: fitted.append(len(X)) or fit_transform(X)
+        return features
 
-    monkeypatch.setattr(baseline, "build_baseline", recording)
+    monkeypatch.setattr(baseline, "build_features", recording)
     splits = {"train": frame, "val": frame, "test": frame}
-    report, _ = baseline.score_baseline(baseline.BaselineParams(max_train_rows=1000), splits)
+    model = baseline.fit_baseline(baseline.BaselineParams(max_train_rows=1000), frame)
+    report = baseline.score_baseline(model, splits)
     assert fitted == [1000]
+    assert sorted(model.labels) == sorted(frame["domain"].unique())
     assert report["test"]["rows"] == ROWS and report["test"]["macro_f1"] > 0.9

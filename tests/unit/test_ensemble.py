@@ -31,13 +31,26 @@ def test_members_with_different_label_orders_are_refused(saved_sgd_dir):
         EnsembleModel([one, other])
 
 
-def test_the_baseline_row_is_never_the_champion_and_the_ensemble_is_a_candidate():
-    scores = {"sgd": 0.8, REFERENCE: 0.99, ENSEMBLE: 0.85}
-    results = {name: {"val": {"macro_f1": f1}} for name, f1 in scores.items()}
-    assert choose_champion(results) == ENSEMBLE
-    assert EvaluateParams(families=["sgd", "lstm"]).candidates() == ["sgd", "lstm", ENSEMBLE]
-    assert EvaluateParams(families=["sgd"]).candidates() == ["sgd"]
+def validation(scores: dict) -> dict:
+    return {name: {"val": {"macro_f1": f1}} for name, f1 in scores.items()}
+
+
+def test_the_ensemble_and_the_baseline_are_candidates_the_baseline_last():
+    assert EvaluateParams(families=["sgd", "lstm"]).candidates() == [
+        "sgd",
+        "lstm",
+        ENSEMBLE,
+        REFERENCE,
+    ]
+    assert EvaluateParams(families=["sgd"]).candidates() == ["sgd", REFERENCE]
     assert ENSEMBLE not in EvaluateParams(families=["sgd", "lstm"], ensemble=False).candidates()
+    assert choose_champion(validation({"sgd": 0.8, REFERENCE: 0.7, ENSEMBLE: 0.85})) == ENSEMBLE
+
+
+def test_the_baseline_is_champion_only_when_strictly_best_on_validation():
+    # Listed first or last, a tie goes to the family: the reference is the fallback.
+    assert choose_champion(validation({REFERENCE: 0.9, "sgd": 0.9})) == "sgd"
+    assert choose_champion(validation({"sgd": 0.89, REFERENCE: 0.9})) == REFERENCE
 
 
 def test_the_ensemble_averages_the_members_named_or_else_every_family():
@@ -45,7 +58,7 @@ def test_the_ensemble_averages_the_members_named_or_else_every_family():
     assert EvaluateParams(families=three).members() == three
     chosen = EvaluateParams(families=three, ensemble_members=["sgd", "lstm"])
     assert chosen.members() == ["sgd", "lstm"]
-    assert chosen.candidates() == [*three, ENSEMBLE]
+    assert chosen.candidates() == [*three, ENSEMBLE, REFERENCE]
     assert (
         EvaluateParams(families=three, ensemble=False, ensemble_members=["sgd", "lstm"]).members()
         == []

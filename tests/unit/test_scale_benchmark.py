@@ -217,3 +217,33 @@ def test_plot_writes_one_png_of_the_finished_sizes(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     plot_sizes({"300000x300": failed_size()}, str(tmp_path / "none.png"))
     assert not (tmp_path / "none.png").exists()
+
+
+def test_quality_row_carries_the_champions_intervals_and_paired_difference():
+    from domain_classifier.tools.quality_benchmark import quality_row
+
+    def result(f1, **extra):
+        return {"val": {"macro_f1": f1}, "test": {"macro_f1": f1, **extra}}
+
+    evaluation = {
+        "svm": result(
+            0.91,
+            macro_f1_low=0.9,
+            macro_f1_high=0.92,
+            minus_baseline=0.01,
+            minus_baseline_low=-0.002,
+            minus_baseline_high=0.021,
+        ),
+        "baseline": result(0.9, macro_f1_low=0.89, macro_f1_high=0.91),
+    }
+    champion = {"family": "svm", "val_macro_f1": 0.91, "test_macro_f1": 0.91}
+    row = quality_row(evaluation, champion, None)
+    assert row["champion_test_interval"] == [0.9, 0.92]
+    assert row["baseline_test_interval"] == [0.89, 0.91]
+    assert row["champion_minus_baseline_test"] == 0.01
+    assert row["champion_minus_baseline_test_interval"] == [-0.002, 0.021]
+    fallback = {"family": "baseline", "val_macro_f1": 0.9, "test_macro_f1": 0.9}
+    assert quality_row(evaluation, fallback, None)["champion_minus_baseline_test_interval"] == [
+        0.0,
+        0.0,
+    ]

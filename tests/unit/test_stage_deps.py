@@ -86,6 +86,8 @@ def test_sequence_families_depend_on_no_tokenize_param_and_no_cv_folds():
         assert "data/features/tfidf_char" not in STAGES[f"train_{name}"]["deps"]
 
 
-def test_evaluate_covers_every_registered_family():
-    models = {d for d in STAGES["evaluate"]["deps"] if d.startswith("models/")}
-    assert models == {f"models/{name}" for name in registry.names()}
+def test_evaluate_and_select_cover_every_registered_family_and_the_baseline():
+    for stage in ("evaluate", "select"):
+        models = {d for d in STAGES[stage]["deps"] if d.startswith("models/")}
+        assert models == {f"models/{name}" for name in (*registry.names(), "baseline")}, stage
+    assert "models/baseline" in STAGES["baseline"]["outs"]
