@@ -50,19 +50,24 @@ def invoke(command, args):
     return result.output
 
 
+def write_splits(catalogue, split, seed: int):
+    """The 90 titles shuffled into 60 train, 15 val and 15 test rows under `split`."""
+    split.mkdir()
+    shuffled = catalogue.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for name, part in zip(
+        ("train", "val", "test"), (shuffled[:60], shuffled[60:75], shuffled[75:])
+    ):
+        part.to_parquet(split / f"{name}.parquet")
+    return split
+
+
 def test_a_toy_family_trains_evaluates_and_becomes_champion(
     toy_registered, small_catalogue, tmp_path
 ):
     from domain_classifier.training import training_command
     from stages import baseline, evaluate, select, tokenize
 
-    split = tmp_path / "split"
-    split.mkdir()
-    shuffled = small_catalogue.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    for name, part in zip(
-        ("train", "val", "test"), (shuffled[:60], shuffled[60:75], shuffled[75:])
-    ):
-        part.to_parquet(split / f"{name}.parquet")
+    split = write_splits(small_catalogue, tmp_path / "split", seed=0)
     params = tmp_path / "params.yaml"
     params.write_text(
         json.dumps(
@@ -173,13 +178,7 @@ def test_the_svm_stage_makes_its_own_features_from_the_train_titles(small_catalo
     from domain_classifier.training import training_command
     from stages import tokenize
 
-    split = tmp_path / "split"
-    split.mkdir()
-    shuffled = small_catalogue.sample(frac=1.0, random_state=1).reset_index(drop=True)
-    for name, part in zip(
-        ("train", "val", "test"), (shuffled[:60], shuffled[60:75], shuffled[75:])
-    ):
-        part.to_parquet(split / f"{name}.parquet")
+    split = write_splits(small_catalogue, tmp_path / "split", seed=1)
     params = tmp_path / "params.yaml"
     section = {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2}
     params.write_text(
