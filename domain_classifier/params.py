@@ -104,3 +104,14 @@ def require(condition: bool, where: str, message: str) -> None:
     """Raise an InputError naming the param unless `condition` holds."""
     if not condition:
         raise InputError(f"param '{where}' {message}")
+
+
+def require_ngram_ranges(params, where: str, names=("word_ngram_range", "char_ngram_range")):
+    """Each named [low, high] n-gram range of `params` must have 1 <= low <= high."""
+    for name in names:
+        low_high = getattr(params, name)
+        require(
+            len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
+            f"{where}.{name}",
+            f"must be [low, high] with 1 <= low <= high, got {low_high}",
+        )

@@ -20,6 +20,8 @@ from domain_classifier.errors import InputError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 SKOPS_SCHEMA = "schema.json"
+# Attributes holding an object's id() in the saving process (CountVectorizer and subclasses).
+PROCESS_IDS = ("_stop_words_id",)
 
 
 def _entry(name: str, compress: int) -> zipfile.ZipInfo:
@@ -59,7 +61,9 @@ def save_array(array: np.ndarray, path: Path | str) -> None:
 def save_skops(obj, path: Path | str) -> None:
     """Write `obj` in skops' format (loading it runs no code from the file), canonically:
     skops names array entries and tags objects by `id()` and uuids, which differ in every
-    process; here they become 1, 2, ... in schema order, and entry times are fixed."""
+    process; here they become 1, 2, ... in schema order, and entry times are fixed.
+    scikit-learn's text vectorizers keep `id(self.stop_words)` to skip a check they redo
+    when it is absent: it is left out."""
     import skops.io
 
     with zipfile.ZipFile(io.BytesIO(skops.io.dumps(obj))) as source:
@@ -74,6 +78,8 @@ def save_skops(obj, path: Path | str) -> None:
             return node
         out = {}
         for key, value in node.items():
+            if key in PROCESS_IDS:
+                continue
             if key == "__id__" and isinstance(value, int):
                 value = ids.setdefault(value, len(ids) + 1)
             elif key == "file" and isinstance(value, str) and value in entries:

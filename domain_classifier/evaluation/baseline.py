@@ -18,13 +18,9 @@ from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.evaluation.metrics import summary_metrics
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.svm import FAMILY as SVM
-from domain_classifier.families.svm import (
-    ProbabilisticLinearSVC,
-    check_ngram_ranges,
-    ngram_features,
-)
+from domain_classifier.families.svm import ProbabilisticLinearSVC, ngram_features
 from domain_classifier.model_store import predict_labels
-from domain_classifier.params import require
+from domain_classifier.params import require, require_ngram_ranges
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +35,7 @@ class BaselineParams:
 
     def check(self, where: str) -> None:
         require(self.C > 0, f"{where}.C", f"must be > 0, got {self.C}")
-        check_ngram_ranges(self, where)
+        require_ngram_ranges(self, where)
         require(self.max_train_rows >= 0, f"{where}.max_train_rows", "must be >= 0 (0: all)")
 
 

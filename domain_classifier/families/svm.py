@@ -25,7 +25,7 @@ from domain_classifier.families.classical import SklearnTitleModel, classical_tr
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import CrossValidatedParams, check_estimator_space
 from domain_classifier.features.files import LABELS
-from domain_classifier.params import require
+from domain_classifier.params import require, require_ngram_ranges
 
 
 class ProbabilisticLinearSVC(LinearSVC):
@@ -55,16 +55,6 @@ def ngram_features(word_ngram_range: list[int], char_ngram_range: list[int]) -> 
     )
 
 
-def check_ngram_ranges(params, where: str) -> None:
-    for name in ("word_ngram_range", "char_ngram_range"):
-        low_high = getattr(params, name)
-        require(
-            len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
-            f"{where}.{name}",
-            f"must be [low, high] with 1 <= low <= high, got {low_high}",
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class SvmParams(CrossValidatedParams):
     word_ngram_range: list[int] = dataclasses.field(default_factory=lambda: [1, 2])
@@ -76,7 +66,7 @@ class SvmParams(CrossValidatedParams):
 
     def check(self, where: str) -> None:
         super().check(where)
-        check_ngram_ranges(self, where)
+        require_ngram_ranges(self, where)
         require(self.max_iter >= 1, f"{where}.max_iter", "must be >= 1")
         check_estimator_space(build_svm({}, self), self.space, f"{where}.space")
 

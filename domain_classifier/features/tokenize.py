@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from domain_classifier.errors import InputError
 from domain_classifier.features.char_ngrams import transform_block
 from domain_classifier.features.text import TOKEN_PATTERN, UNICODE_FORMS, TextSettings, tokens
-from domain_classifier.params import MAX_SEED, require
+from domain_classifier.params import MAX_SEED, require, require_ngram_ranges
 
 PAD_ID, OOV_ID = 0, 1
 TFIDF_BLOCKS = ("word", "char")
@@ -45,13 +45,7 @@ class TokenizeParams:
             f"{where}.unicode_form",
             f"must be one of {', '.join(UNICODE_FORMS)}, got {self.unicode_form!r}",
         )
-        for name in ("word_ngram_range", "char_ngram_range"):
-            low_high = getattr(self, name)
-            require(
-                len(low_high) == 2 and 1 <= low_high[0] <= low_high[1],
-                f"{where}.{name}",
-                f"must be [low, high] with 1 <= low <= high, got {low_high}",
-            )
+        require_ngram_ranges(self, where)
         for name in ("word_max_features", "char_max_features", "min_df", "sequence_length"):
             require(getattr(self, name) >= 1, f"{where}.{name}", "must be >= 1")
         # Titles are a few dozen tokens; the padded matrix is rows x length int32 in memory.

@@ -265,7 +265,7 @@ import numpy as np
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.hgb import HgbParams, build_hgb
 from domain_classifier.families.sgd import SgdParams, build_sgd
-from domain_classifier.families.svm import SvmParams, build_svm
+from domain_classifier.families.svm import SvmParams, build_svm, ngram_features
 from domain_classifier.families.xgb import XgbParams, build_xgb
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
 from domain_classifier.model_store import save_model
@@ -284,6 +284,12 @@ builds = {"sgd": build_sgd({"loss": "log_loss"}, SgdParams()),
 for name, estimator in builds.items():
     model = SklearnTitleModel(name, vectorizer, estimator.fit(X, y), ["a", "b", "c"])
     save_model(model, f"{sys.argv[1]}/{name}")
+# svm and the baseline make their own scikit-learn vectorizers from the titles.
+own = ngram_features([1, 2], [2, 5])
+model = SklearnTitleModel("svm", own, build_svm({}, SvmParams()).fit(own.fit_transform(titles), y),
+                          ["a", "b", "c"])
+model.predict_proba(titles[:3])  # transforming sets the vectorizers' stop-word id again
+save_model(model, f"{sys.argv[1]}/raw")
 """
 
 
@@ -296,7 +302,7 @@ def test_models_saved_by_two_processes_are_byte_identical(tmp_path):
             check=True,
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
-    for name in ("sgd", "svm", "hgb", "xgb"):
+    for name in ("sgd", "svm", "hgb", "xgb", "raw"):
         for path in (tmp_path / "a" / name).iterdir():
             assert path.read_bytes() == (tmp_path / "b" / name / path.name).read_bytes(), path
 
