@@ -39,7 +39,13 @@ def bootstrap_macro_f1(
 ) -> pd.DataFrame:
     """One row per resample of the rows (drawn with replacement, the same for every model),
     one column per model: its macro-F1 on that resample."""
-    truth, coded, n_labels = label_codes(actual, predictions)
+    return resampled_scores(*label_codes(actual, predictions), samples, seed)
+
+
+def resampled_scores(
+    truth: np.ndarray, coded: dict[str, np.ndarray], n_labels: int, samples: int, seed: int
+) -> pd.DataFrame:
+    """bootstrap_macro_f1 on labels already coded by `label_codes`."""
     rng, rows = np.random.default_rng(seed), []
     for _ in range(samples):
         weights = np.bincount(rng.integers(0, len(truth), len(truth)), minlength=len(truth))
@@ -47,7 +53,7 @@ def bootstrap_macro_f1(
         rows.append(
             {name: macro_f1_from_counts(truth, p, weights, n_labels) for name, p in coded.items()}
         )
-    return pd.DataFrame(rows, columns=list(predictions))
+    return pd.DataFrame(rows, columns=list(coded))
 
 
 def percentile_interval(values, level: float) -> tuple[float, float]:
@@ -70,7 +76,7 @@ def interval_report(
     truth, coded, n_labels = label_codes(actual, predictions)
     ones = np.ones(len(truth))
     point = {name: macro_f1_from_counts(truth, p, ones, n_labels) for name, p in coded.items()}
-    scores = bootstrap_macro_f1(actual, predictions, samples, seed)
+    scores = resampled_scores(truth, coded, n_labels, samples, seed)
     report = {}
     for name in predictions:
         low, high = percentile_interval(scores[name], level)
