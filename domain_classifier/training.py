@@ -11,7 +11,7 @@ import pandas as pd
 from domain_classifier.data.tables import write_json, write_table
 from domain_classifier.families.family import Family
 from domain_classifier.model_store import save_model
-from domain_classifier.params import load_section
+from domain_classifier.planning.settings import load_planned
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -48,6 +48,13 @@ def training_command(family: Family) -> click.Command:
     @click.option("--metrics", default=f"metrics/train/{family.name}.json", show_default=True)
     @click.option("--trials", default=f"plots/tuning/{family.name}.csv", show_default=True)
     @click.option(
+        "--plan",
+        "plan_file",
+        default=f"data/plan/{family.name}.json",
+        show_default=True,
+        help="The plan stage's settings, for the sample sizes, trials and folds params leave out.",
+    )
+    @click.option(
         "--split-dir",
         default="data/split",
         show_default=True,
@@ -55,12 +62,12 @@ def training_command(family: Family) -> click.Command:
         "and test scored for the MLflow run.",
     )
     @stage
-    def command(params_file, features, out, metrics, trials, split_dir):
+    def command(params_file, features, out, metrics, trials, plan_file, split_dir):
         # The MLflow mirror writes no DVC output, so it is no dependency of the stage.
         from domain_classifier.tracking.mlflow_store import connect, mirror
         from domain_classifier.tracking.training_run import log_training
 
-        params = load_section(family.params, family.section, params_file)
+        params = load_planned(family, params_file, plan_file)
         started = time.perf_counter()
         tracking = connect(params_file)  # before training: a required store fails fast
         connected = time.perf_counter()

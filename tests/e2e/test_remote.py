@@ -60,7 +60,7 @@ def test_a_second_folder_builds_the_same_lock_entries(project, second_folder):
     assert (
         set(second)
         == stages_run(built)
-        == {"demo", "ingest", "split", "tokenize", *SECOND_FOLDER_TARGETS}
+        == {"demo", "ingest", "split", "tokenize", "plan", *SECOND_FOLDER_TARGETS}
     )
     first = lock_stages(project.parent / FIRST_LOCK)
     for name, entry in second.items():

@@ -73,9 +73,9 @@ def experiment(committed, tmp_path_factory) -> Path:
     shutil.copytree(committed, project)
     git(project, "checkout", "-q", "-b", "experiment")
     with modify_yaml(project / "params.yaml") as params:
-        assert params["train_sgd"]["max_trials"] != 13
-        params["train_sgd"]["max_trials"] = 13
-    git(project, "commit", "-qam", "more sgd trials")
+        assert params["train_sgd"]["max_iter"] != 13
+        params["train_sgd"]["max_iter"] = 13
+    git(project, "commit", "-qam", "more sgd iterations")
     with modify_json(project / "metrics/evaluate.json") as metrics:
         metrics["sgd"]["test"]["macro_f1"] = 0.5
     return project
@@ -94,8 +94,8 @@ def test_no_diff_against_the_current_commit(committed):
 
 def test_report_shows_the_changed_param_and_metric(report, experiment, committed):
     text = report.markdown.read_text()
-    trials = yaml.safe_load((committed / "params.yaml").read_text())["train_sgd"]["max_trials"]
-    assert table_row(text, "params.yaml", "train_sgd.max_trials") == [str(trials), "13"]
+    trials = yaml.safe_load((committed / "params.yaml").read_text())["train_sgd"]["max_iter"]
+    assert table_row(text, "params.yaml", "train_sgd.max_iter") == [str(trials), "13"]
     old, new, change = table_row(text, "metrics/evaluate.json", "sgd.test.macro_f1")
     before = json.loads((committed / "metrics/evaluate.json").read_text())["sgd"]["test"]
     assert float(old) == pytest.approx(before["macro_f1"], abs=1e-5)

@@ -175,7 +175,8 @@ def test_early_stopping_trains_at_the_smallest_fits_the_check_allows(features):
 def test_the_stage_refuses_in_one_line_and_writes_nothing(features, tmp_path):
     directory, _, _ = features
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["train_sgd"].update(max_memory_gib=0.001)
+    # Every setting the plan stage would derive is written, so no plan file is needed.
+    params["train_sgd"].update(max_memory_gib=0.001, **SMALL_SGD, tune_rows=0, max_train_rows=0)
     params["mlflow"]["tracking_uri"] = (tmp_path / "mlruns").as_uri()
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     done = subprocess.run(
