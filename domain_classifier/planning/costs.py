@@ -3,11 +3,14 @@ is given, with coefficients measured once and committed (coefficients.json, refi
 `python -m domain_classifier.tools.cost_model`). Never a clock read during training: the same
 data shape and settings predict the same seconds, and so derive the same settings, anywhere.
 
-Work is counted in row passes. A cross-validated family fits `folds - 1` folds of its tuning
-sample per trial, then its refit sample once; a Keras family passes over its fit share of each
-trial's sample and of the refit sample once per epoch (early stopping can only shorten that).
-Each pass costs a share that grows with the domains (one tree, one binary model or one output
-column each), so seconds = fixed + per_row * passes + per_row_domain * passes * domains.
+Work is counted in row passes and fits. A cross-validated family fits `folds - 1` folds of its
+tuning sample per trial (`folds` fits), then its refit sample once; a Keras family passes over
+its fit share of each trial's sample and of the refit sample once per epoch (early stopping
+can only shorten that). A pass costs a share that grows with the domains (one tree, one binary
+model or one output column each), and so does a fit, whatever its rows (hgb grows up to
+max_iter trees per domain on a small sample as on a large one):
+seconds = fixed + per_row * passes + per_row_domain * passes * domains
+          + per_fit_domain * fits * domains.
 Every other stage (tokenize, evaluate, ...) is the same line in the catalogue's rows.
 """
 
@@ -19,7 +22,7 @@ from pathlib import Path
 from domain_classifier.data.tables import read_json
 
 COEFFICIENTS_FILE = Path(__file__).with_name("coefficients.json")
-TERMS = ("fixed", "per_row", "per_row_domain")
+TERMS = ("fixed", "per_row", "per_row_domain", "per_fit_domain")
 CV_FAMILIES = ("sgd", "svm", "hgb", "xgb")
 KERAS_FAMILIES = ("rnn", "lstm")
 
@@ -39,24 +42,27 @@ def effective_rows(value: int, available: int) -> int:
     return available if value <= 0 or value >= available else value
 
 
-def family_passes(family: str, settings: dict, shape: Shape) -> float:
-    """Train rows a family (sgd, ...) passes over in its search and refit under `settings`."""
+def family_work(family: str, settings: dict, shape: Shape) -> tuple[float, int]:
+    """Train rows a family (sgd, ...) passes over in its search and refit under `settings`,
+    and the models it fits."""
     tune = effective_rows(settings["tune_rows"], shape.train_rows)
     refit = effective_rows(settings["max_train_rows"], shape.train_rows)
+    trials = settings["max_trials"]
     if family in CV_FAMILIES:
-        return settings["max_trials"] * (settings["cv_folds"] - 1) * tune + refit
+        folds = settings["cv_folds"]
+        return trials * (folds - 1) * tune + refit, trials * folds + 1
     share = 1 - settings["validation_fraction"]
-    return settings["epochs"] * share * (settings["max_trials"] * tune + refit)
+    return settings["epochs"] * share * (trials * tune + refit), trials + 1
 
 
-def work(stage: str, settings: dict | None, shape: Shape) -> tuple[float, float, float]:
-    """The three terms a stage's coefficients multiply: a family's training stage
-    (train_<family>) with its `settings`, or any other stage (None)."""
+def work(stage: str, settings: dict | None, shape: Shape) -> tuple[float, ...]:
+    """The terms a stage's coefficients multiply: a family's training stage (train_<family>)
+    with its `settings`, or any other stage (None: its rows, no fits)."""
     if settings is None:
-        passes = shape.rows
+        passes, fits = shape.rows, 0
     else:
-        passes = family_passes(stage.removeprefix("train_"), settings, shape)
-    return 1.0, float(passes), float(passes) * shape.domains
+        passes, fits = family_work(stage.removeprefix("train_"), settings, shape)
+    return 1.0, float(passes), float(passes) * shape.domains, float(fits) * shape.domains
 
 
 def predict_seconds(coefficients: dict, stage: str, settings: dict | None, shape: Shape) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 from dvc.utils.serialize import modify_yaml
 from scipy.optimize import nnls
 
-from domain_classifier.data.tables import write_json
+from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.families import registry
 from domain_classifier.planning.costs import (
     COEFFICIENTS_FILE,
@@ -104,10 +104,7 @@ def fit(records: list[dict]) -> dict:
     return coefficients
 
 
-@click.command()
-@click.option("--out", default=str(COEFFICIENTS_FILE), show_default=True)
-def main(out):
-    """Measure every stage on the demo shapes and write the fitted coefficients."""
+def measure() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="cost-model-") as tmp:
         project = Path(tmp) / "project"
         subprocess.run(["git", "clone", "-q", ".", str(project)], check=True)
@@ -115,7 +112,23 @@ def main(out):
         # coefficient, any coefficient, for each stage.
         zeros = {stage: dict.fromkeys(TERMS, 0.0) for stage in stage_names(project)}
         write_json({"stages": zeros}, project / COEFFICIENTS_FILE.relative_to(ROOT))
-        records = measure_runs(project)
+        return measure_runs(project)
+
+
+@click.command()
+@click.option("--out", default=str(COEFFICIENTS_FILE), show_default=True)
+@click.option(
+    "--measurements",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Refit from the measurements of an earlier coefficients file instead of measuring.",
+)
+def main(out, measurements):
+    """Measure every stage on the demo shapes and write the fitted coefficients."""
+    if measurements:
+        earlier = read_json(measurements)
+        records, measured_on = earlier["measurements"], earlier["machine"]
+    else:
+        records, measured_on = measure(), machine()
     coefficients = fit(records)
     for r in records:
         shape = Shape(**r["shape"])
@@ -125,7 +138,7 @@ def main(out):
     write_json(
         {
             "command": "python -m domain_classifier.tools.cost_model",
-            "machine": machine(),
+            "machine": measured_on,
             "stages": coefficients,
             "measurements": records,
         },

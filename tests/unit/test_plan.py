@@ -17,9 +17,14 @@ SHAPE = Shape(rows=20000, train_rows=14000, domains=32)
 FAMILIES = list(registry.names())
 # A second a stage, then costs that grow with the rows passed over and their domains.
 COEFFICIENTS = {
-    **{stage: {"fixed": 1.0, "per_row": 1e-4, "per_row_domain": 0.0} for stage in ("split",)},
+    "split": {"fixed": 1.0, "per_row": 1e-4, "per_row_domain": 0.0, "per_fit_domain": 0.0},
     **{
-        registry.get(f).section: {"fixed": 2.0, "per_row": 1e-5, "per_row_domain": 1e-5}
+        registry.get(f).section: {
+            "fixed": 2.0,
+            "per_row": 1e-5,
+            "per_row_domain": 1e-5,
+            "per_fit_domain": 0.01,
+        }
         for f in FAMILIES
     },
 }
@@ -107,7 +112,7 @@ def test_a_training_stage_fills_only_what_its_section_leaves_out(tmp_path):
 
 
 def test_the_fit_recovers_the_coefficients_that_made_the_timings():
-    truth = {"fixed": 3.0, "per_row": 2e-5, "per_row_domain": 4e-7}
+    truth = {"fixed": 3.0, "per_row": 2e-5, "per_row_domain": 4e-7, "per_fit_domain": 0.05}
     records = []
     for rows, domains, trials in [(5000, 32, 1), (20000, 32, 1), (20000, 32, 3), (20000, 100, 2)]:
         shape = Shape(rows=rows, train_rows=int(rows * 0.7), domains=domains)
@@ -119,4 +124,4 @@ def test_the_fit_recovers_the_coefficients_that_made_the_timings():
     fitted = fit(records)["train_sgd"]
     for term in TERMS:
         assert fitted[term] == pytest.approx(truth[term], rel=1e-6), term
-    assert work("split", None, SHAPE) == (1.0, 20000.0, 20000.0 * 32)
+    assert work("split", None, SHAPE) == (1.0, 20000.0, 20000.0 * 32, 0.0)
