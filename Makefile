@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test lint format venv pull repro sync push metrics benchmark benchmark-spark benchmark-quality benchmark-scale clean ui serve report experiments browser java
+.PHONY: run test lint format venv pull repro sync push metrics benchmark benchmark-spark benchmark-quality benchmark-budget benchmark-scale clean ui serve report experiments browser java
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
@@ -95,6 +95,11 @@ benchmark: venv
 # The whole pipeline on each catalogue in ../shared/data: champion vs baseline macro-F1, ECE.
 benchmark-quality: venv
 	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.quality_benchmark
+
+# The whole pipeline at its budget on the demo and both shared samples: predicted against
+# actual minutes, each family's derived settings, test macro-F1 (about 30 minutes).
+benchmark-budget: venv
+	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.budget_benchmark
 
 # The whole pipeline at 100k x 100, 300k x 300 and 1M x 1,000 under profiles/scale.yaml: each
 # stage's time and peak memory, macro-F1 and issue 10's targets (hours on 2 cores).

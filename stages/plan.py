@@ -35,11 +35,11 @@ def main(params_file, features, out, plans):
     for family, entry in plan["families"].items():
         write_json(entry["settings"], plan_file(plans, family))
     write_json(plan, out)
-    if plan["predicted_minutes"] > plan["budget_minutes"]:
+    if plan["cheapest_minutes"] > plan["budget_minutes"]:
         click.echo(
-            f"warning: budget.minutes ({plan['budget_minutes']:g}) is below what the stages and "
-            f"the families' cheapest settings need ({plan['predicted_minutes']:.1f} minutes "
-            "predicted); families got their cheapest settings where the budget ran out",
+            f"warning: budget.minutes ({plan['budget_minutes']:g}) is below the "
+            f"{plan['cheapest_minutes']:.1f} minutes the stages and every family's cheapest "
+            "settings are predicted to need; families got their cheapest where it ran out",
             err=True,
         )
     families = plan["families"].items()

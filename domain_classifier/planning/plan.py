@@ -138,9 +138,11 @@ def derive(params: dict, families: list[str], shape: Shape, coefficients: dict) 
     }
     chosen = allocate(options, budget.minutes * 60 - sum(others.values()), shape)
     total = sum(others.values()) + sum(cost for cost, _ in chosen.values())
+    cheapest = sum(others.values()) + sum(min(c for c, _ in o) for o in options.values())
     return {
         "budget_minutes": budget.minutes,
         "predicted_minutes": round(total / 60, 2),
+        "cheapest_minutes": round(cheapest / 60, 2),
         "shape": dataclasses.asdict(shape),
         "other_stages_seconds": {stage: round(s, 1) for stage, s in others.items()},
         "families": {

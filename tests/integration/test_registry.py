@@ -11,6 +11,15 @@ from click.testing import CliRunner
 
 from domain_classifier.families import registry
 
+# Every setting the plan stage would derive, written: the training command needs no plan file.
+SEARCH = {
+    "max_trials": 2,
+    "num_initial_points": 1,
+    "cv_folds": 2,
+    "tune_rows": 0,
+    "max_train_rows": 0,
+}
+
 TOY_MODULE = """
 import dataclasses
 
@@ -20,7 +29,6 @@ from domain_classifier.families.classical import (TFIDF_FEATURES, SklearnTitleMo
                                                   classical_trainer)
 from domain_classifier.families.family import Family
 from domain_classifier.families.tuning import CrossValidatedParams
-
 
 @dataclasses.dataclass(frozen=True)
 class ToyParams(CrossValidatedParams):
@@ -75,7 +83,7 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
                 "tokenize": {"min_df": 1},
                 "evaluate": {"families": ["toy"]},
                 "baseline": {},
-                "train_toy": {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2},
+                "train_toy": {"seed": 3, **SEARCH},
                 "mlflow": {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"},
             }
         )
@@ -180,7 +188,7 @@ def test_the_svm_stage_makes_its_own_features_from_the_train_titles(small_catalo
 
     split = write_splits(small_catalogue, tmp_path / "split", seed=1)
     params = tmp_path / "params.yaml"
-    section = {"seed": 3, "max_trials": 2, "num_initial_points": 1, "cv_folds": 2}
+    section = {"seed": 3, **SEARCH}
     params.write_text(
         json.dumps(
             {

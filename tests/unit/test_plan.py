@@ -57,6 +57,8 @@ def test_a_smaller_budget_buys_less_and_stays_within_it():
 
 def test_a_budget_below_the_cheapest_settings_gives_the_cheapest():
     derived = derive(0.01)
+    assert derived["predicted_minutes"] == derived["cheapest_minutes"] > 0.01
+    assert derive(60)["cheapest_minutes"] == derived["cheapest_minutes"]
     for family in FAMILIES:
         settings = derived["families"][family]["settings"]
         assert settings["max_trials"] == 1 and settings.get("cv_folds", 2) == 2, family
