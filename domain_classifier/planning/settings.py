@@ -5,6 +5,7 @@ settings change)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from domain_classifier.data.tables import read_json
@@ -25,6 +26,7 @@ def load_planned(family, params_file, planned):
     if family.section not in raw:
         raise InputError(f"{params_file}: missing params section '{family.section}'")
     section = raw[family.section]
-    if isinstance(section, dict) and not set(DERIVED) <= set(section):
+    own = {field.name for field in dataclasses.fields(family.params)} & set(DERIVED)
+    if isinstance(section, dict) and not own <= set(section):  # (a Keras family has no folds)
         section = {**read_json(planned), **section}
     return parse_dataclass(family.params, section, family.section)

@@ -111,6 +111,10 @@ def test_a_training_stage_fills_only_what_its_section_leaves_out(tmp_path):
     params.write_text("train_sgd: {}\n")
     with pytest.raises(InputError, match="missing.json: file not found"):
         load_planned(family, params, tmp_path / "missing.json")
+    # A Keras family has no folds: its four keys are all there is to write.
+    written = ", ".join(f"{k}: 1" for k in DERIVED if k != "cv_folds")
+    params.write_text(f"train_rnn: {{{written}}}\n")
+    assert load_planned(registry.get("rnn"), params, tmp_path / "missing.json").max_trials == 1
 
 
 def test_the_fit_recovers_the_coefficients_that_made_the_timings():
