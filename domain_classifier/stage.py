@@ -8,7 +8,7 @@ import os
 
 import click
 
-from domain_classifier.errors import InputError
+from domain_classifier.errors import InputError, one_line
 
 # Must be set before TensorFlow is first imported, or its C++ banner floods the stage log.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -49,10 +49,10 @@ def stage(func):
             return func(*args, **kwargs)
         except InputError as exc:
             # One line even when a value in the message (a column name, say) holds a newline.
-            raise click.ClickException(" ".join(str(exc).splitlines())) from None
+            raise click.ClickException(one_line(exc)) from None
         except OSError as exc:  # a full disk, a read-only folder: the system's reason, one line
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
         except MemoryError:
             raise click.ClickException(
                 "out of memory; lower the sizes in params.yaml (rows, features, batch sizes)"

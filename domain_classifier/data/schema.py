@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 
 from domain_classifier.errors import InputError
@@ -10,9 +12,22 @@ TITLE, DOMAIN = "title", "domain"
 COLUMNS = [TITLE, DOMAIN]
 
 
+# A letter or a digit: what str.isalnum() accepts (Unicode's L and N categories).
+LETTER_OR_DIGIT = r"[^\W_]"
+
+
 def blank_mask(titles: pd.Series) -> pd.Series:
-    """True where a title is null or only whitespace."""
-    return titles.isna() | (titles.fillna("").str.strip() == "")
+    """True where a title is null or holds no letter or digit, even after NFKC normalisation
+    (which turns e.g. '㎏' into 'kg'): spaces, punctuation, zero-width, format and control
+    characters alone carry nothing to classify."""
+    text = titles.astype(object).where(titles.notna(), "")
+    has = text.str.contains(LETTER_OR_DIGIT, regex=True).fillna(False).astype(bool)
+    # Only what has no letter as written is normalised: NFKC over every title costs a pass.
+    recheck = ~has & text.map(lambda value: isinstance(value, str) and value != "")
+    if recheck.any():
+        normal = text[recheck].map(lambda value: unicodedata.normalize("NFKC", value))
+        has[recheck] = normal.str.contains(LETTER_OR_DIGIT, regex=True)
+    return ~has
 
 
 def row_list(index, limit: int = 5) -> str:
@@ -30,6 +45,8 @@ def check_text(titles: pd.Series, path, column: str) -> None:
     """Titles must be text: a numeric or binary column is a wrong column, not titles."""
     if isinstance(titles.dtype, pd.CategoricalDtype):
         titles = titles.cat.categories.to_series()
+    elif isinstance(titles.dtype, pd.ArrowDtype):  # e.g. a dictionary column: judge its values
+        titles = titles.astype(object)
     kind = pd.api.types.infer_dtype(titles, skipna=True)
     if kind not in TEXT_KINDS:
         raise InputError(

@@ -42,16 +42,20 @@ def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFra
     return frame
 
 
-def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_table(
+    path: Path | str, chunk_rows: int, arrow_types: bool = False
+) -> Iterator[pd.DataFrame]:
     """Yield a CSV or Parquet table in chunks of `chunk_rows` rows (the last may be shorter),
     in file order; a table with a header and no rows yields one empty chunk.
 
     CSV cells are read as the strings they are: no type inference (which could change its mind
     after the first block) and no null markers ('NA', 'null', 'NaN' stay text; an empty cell is
-    an empty string)."""
+    an empty string). With `arrow_types`, Parquet columns keep their Arrow types (pandas'
+    ArrowDtype), so a table passed through comes out as it came in: no nullable integer turned
+    into a float, no decimal rescaled."""
     path = Path(path)
     if path.is_dir():
-        yield from _iter_folder(path, chunk_rows)
+        yield from _iter_folder(path, chunk_rows, arrow_types)
         return
     _check_readable(path)
     try:
@@ -61,8 +65,9 @@ def iter_table(path: Path | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
             # to 113 MiB with it and stayed at 13 MiB without it.
             source = pq.ParquetFile(path, pre_buffer=False)
             batches = source.iter_batches(batch_size=min(chunk_rows, PARQUET_BATCH_ROWS))
+            mapper = pd.ArrowDtype if arrow_types else None
             for table in _rebatch(batches, chunk_rows, source.schema_arrow):
-                yield table.to_pandas()
+                yield table.to_pandas(types_mapper=mapper)
         else:
             yield from _iter_csv(path, chunk_rows)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -98,7 +103,12 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         quoted_strings_can_be_null=False,
     )
     reader = pa_csv.open_csv(
-        path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=options
+        path,
+        read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        # A quoted cell may hold a line break (ours are written quoted): without this, one
+        # that falls on a block boundary would split its row in two.
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=options,
     )
     done = 0
     for table in _rebatch(reader, chunk_rows, reader.schema):
@@ -159,10 +169,10 @@ def _folder_format(folder: Path) -> str:
     return suffixes.pop() if len(suffixes) == 1 else ""
 
 
-def _iter_folder(folder: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _iter_folder(folder: Path, chunk_rows: int, arrow_types: bool) -> Iterator[pd.DataFrame]:
     """A folder of part files reads as one table: the parts one after another."""
     for part in part_files(folder):
-        yield from iter_table(part, chunk_rows)
+        yield from iter_table(part, chunk_rows, arrow_types)
 
 
 def check_columns(present, required: list[str], path: Path | str) -> None:
@@ -185,10 +195,42 @@ def _check_readable(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
 
 
+def check_output(source: Path | str, target: Path | str) -> None:
+    """Refuse an output path whose writing would destroy data: the input itself (by resolved
+    path and inode, so a link or another spelling counts), a path inside an input folder, or
+    an existing folder, unless it holds only a table's part files and markers (what the Spark
+    engine left there), which either engine may replace."""
+    source, target = Path(source), Path(target)
+    if target.exists() and source.exists() and os.path.samefile(source, target):
+        raise InputError(f"{target}: is the input table itself; give another output path")
+    if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+        raise InputError(f"{target}: is inside the input folder {source}; write it elsewhere")
+    if target.is_dir() and not only_parts(target):
+        raise InputError(
+            f"{target}: is a folder holding more than a table's part files; give a file path "
+            f"for the output (nothing was written)"
+        )
+
+
+# What Spark (Hadoop's committers) writes into an output folder: parts, markers, checksums.
+PART_NAME = re.compile(r"part-.*|_SUCCESS|_(committed|started)_.*|\..*\.crc")
+
+
+def only_parts(folder: Path) -> bool:
+    """Whether a folder holds nothing but a table writer's files: no subfolder, no link."""
+    return all(
+        p.is_file() and not p.is_symlink() and PART_NAME.fullmatch(p.name) for p in folder.iterdir()
+    )
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
+    """Yield a temporary path beside `path`; move it into place only if the block succeeds.
+    An existing folder at `path` is replaced only if it holds nothing but part files (a
+    folder table written there before), file by file: nothing is removed recursively."""
     path = Path(path)
+    if path.is_dir() and not only_parts(path):
+        raise InputError(f"{path}: is a folder; give a file path for this output")
     _clear_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
@@ -196,8 +238,8 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield Path(tmp)
-        if path.is_dir():  # a folder table (the Spark engine's) written there before
-            shutil.rmtree(path)
+        if path.is_dir():
+            _remove_parts(path)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -237,12 +279,24 @@ def _temp_prefix(path: Path) -> str:
 
 def _clear_leftovers(path: Path) -> None:
     """Create `path`'s folder; remove temporary files beside `path` whose writer is gone."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"{path}: {blocking} is a file, not a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
         owner = _OWNER.search(leftover.name[len(path.name) + 1 :])
         if owner and _alive(int(owner.group(1))):
             continue
         _remove(leftover)
+
+
+def _remove_parts(folder: Path) -> None:
+    """Empty a folder of part files and remove it; rmdir fails, keeping it, if a file that is
+    not a part appeared meanwhile."""
+    for part in folder.iterdir():
+        if part.is_file() and PART_NAME.fullmatch(part.name):
+            part.unlink()
+    folder.rmdir()
 
 
 def _remove(path: Path) -> None:
@@ -276,7 +330,16 @@ def write_table(frame: pd.DataFrame, path: Path | str) -> None:
         if fmt == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False)
+            write_csv(frame, tmp)
+
+
+def write_csv(frame: pd.DataFrame, path: Path, append: bool = False) -> None:
+    """Write (or append, without a header) CSV rows. Lines end in CRLF (RFC 4180) because
+    Python's CSV writer quotes a cell only for the line ending's characters: with LF alone, a
+    bare CR inside a cell would go out unquoted and read back as a line break."""
+    frame.to_csv(
+        path, mode="a" if append else "w", header=not append, index=False, lineterminator="\r\n"
+    )
 
 
 def write_json(obj, path: Path | str) -> None:

@@ -12,6 +12,7 @@ import functools
 import itertools
 import logging
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -200,14 +201,19 @@ class KerasTitleModel:
 
     @classmethod
     def load(cls, directory: Path) -> KerasTitleModel:
+        directory = Path(directory)
+        archive = directory / "model.keras"
+        # Checked before Keras is imported: Keras calls any non-zip file "not found", and
+        # importing TensorFlow for a file that is not a model only adds its log lines.
+        if not zipfile.is_zipfile(archive):
+            raise InputError(f"{archive}: not a Keras model archive (a .keras file is a zip)")
         import keras
 
-        directory = Path(directory)
         meta = read_json(directory / META_FILE)
         encoding = read_json(directory / "encoding.json")
         return cls(
             meta["family"],
-            keras.models.load_model(directory / "model.keras", safe_mode=True),
+            keras.models.load_model(archive, safe_mode=True),
             read_json(directory / "vocabulary.json"),
             TextSettings(**encoding["text"]),
             encoding["sequence_length"],

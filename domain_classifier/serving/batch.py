@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from domain_classifier.data.tables import check_output
 from domain_classifier.serving.loading import load_scoring_model
 from domain_classifier.serving.predict import PredictParams, predict_file
 
@@ -22,6 +23,7 @@ def predict_batch(
     """Score params.input into params.output on params.engine; one summary line. Without a
     model, the local engine scores models/champion, Spark the registry's `@champion`."""
     params.check("predict")
+    check_output(params.input, params.output)
     if params.engine == "spark":
         from domain_classifier.params import load_section
         from domain_classifier.serving.spark import predict_on_spark
@@ -32,11 +34,19 @@ def predict_batch(
     else:
         model = load_scoring_model(model_ref or LOCAL_MODEL, params_file, trust)
         stats = predict_file(model, params)
-    scored = stats["rows"] - stats["blank_titles"]
-    coverage = stats["auto_filed"] / scored if scored else 0.0
     return (
         f"scored {stats['rows']} rows from {params.input} into {params.output} "
         f"at {stats['rows_per_second']:,.0f} rows/s ({params.engine} engine); "
+        + _coverage(stats, params.review_precision)
+    )
+
+
+def _coverage(stats: dict, precision: float) -> str:
+    if stats.get("auto_filed") is None:
+        return "no review coverage: the model is not calibrated, so needs_review is null"
+    scored = stats["rows"] - stats["blank_titles"]
+    coverage = stats["auto_filed"] / scored if scored else 0.0
+    return (
         f"coverage {coverage:.1%} of scored titles need no review "
-        f"(validation precision >= {params.review_precision})"
+        f"(validation precision >= {precision})"
     )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import collections
+import ctypes
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
 import re
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +30,7 @@ from domain_classifier.data.tables import (
     iter_table,
     table_format,
     table_rows,
+    write_csv,
 )
 from domain_classifier.errors import InputError
 from domain_classifier.model_store import TitleModel
@@ -196,12 +202,13 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
             writer.close()
         if rows == 0:
             raise InputError(f"{params.input}: table has no rows")
+    filed = None if threshold is None else filed
     return batch_stats(params.input, rows, blanks, time.perf_counter() - start, filed)
 
 
 def _checked_chunks(params: PredictParams, model: TitleModel):
     """(chunk, blank-title mask, non-blank titles) for each chunk of the input."""
-    for chunk in iter_table(params.input, params.chunk_rows):
+    for chunk in iter_table(params.input, params.chunk_rows, arrow_types=True):
         check_batch(chunk, params, len(model.labels))
         blank = blank_mask(chunk[params.text_column]).to_numpy()
         yield chunk, blank, chunk[params.text_column][~blank].tolist()
@@ -214,9 +221,32 @@ def _rank_in_worker(titles: list[str], k: int):
     return rank_titles(_WORKER_MODEL, titles, k)
 
 
-def _set_worker_model(model: TitleModel) -> None:
+def _set_worker_model(model: TitleModel, parent: int) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    die_with_parent(parent)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker when `parent` dies, even by kill -9, which runs no clean-up in it: a
+    forked worker blocks on its task queue forever otherwise. The kernel sends the signal on
+    Linux; elsewhere a thread watches the parent pid."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 class ChunkScorer:
@@ -239,7 +269,7 @@ class ChunkScorer:
                 self.workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_set_worker_model,
-                initargs=(self.model,),
+                initargs=(self.model, os.getpid()),
             )
             self.pool.submit(int).result()  # every worker forks now, before reading starts
         return self
@@ -280,14 +310,15 @@ def resolve_workers(workers: int) -> int:
     return workers or len(os.sched_getaffinity(0))
 
 
-def batch_stats(source: str, rows: int, blanks: int, seconds: float, filed: int = 0) -> dict:
-    """What an engine reports of a scored batch; blank titles are also a warning."""
+def batch_stats(source: str, rows: int, blanks: int, seconds: float, filed: int | None = 0) -> dict:
+    """What an engine reports of a scored batch; blank titles are also a warning. `filed` is
+    None where there is no review threshold (an uncalibrated model)."""
     if blanks:
         log.warning("%s: %d null or blank titles got no prediction", source, blanks)
     return {
         "rows": rows,
         "blank_titles": blanks,
-        "auto_filed": filed,  # needs_review false
+        "auto_filed": filed,  # needs_review false; None: no threshold
         "seconds": seconds,
         "rows_per_second": rows / seconds if seconds else float("inf"),
     }
@@ -302,8 +333,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix a quote to text cells a spreadsheet would run as a formula (OWASP CSV injection)."""
-    out = frame.copy()
+    """Prefix a quote to text cells, header cells included, that a spreadsheet would run as a
+    formula (OWASP CSV injection)."""
+    out = frame.rename(
+        columns=lambda name: f"'{name}" if str(name).startswith(FORMULA_START) else name
+    )
     for name in out.columns:
         column = out[name]
         if pd.api.types.infer_dtype(column, skipna=True) != "string":
@@ -311,6 +345,22 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         risky = column.str.startswith(FORMULA_START, na=False)
         if risky.any():
             out.loc[risky, name] = "'" + column[risky]
+    return out
+
+
+def json_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nested Arrow columns (lists, structs, maps) as JSON text, the one form a CSV cell can
+    hold them in and give them back; null stays an empty cell."""
+    out = frame.copy()
+    for name in out.columns:
+        dtype = out[name].dtype
+        if isinstance(dtype, pd.ArrowDtype) and pa.types.is_nested(dtype.pyarrow_dtype):
+            values = pa.array(out[name]).to_pylist()
+            cells = [
+                None if v is None else json.dumps(v, default=str, ensure_ascii=False)
+                for v in values
+            ]
+            out[name] = pd.array(cells, dtype=pd.ArrowDtype(pa.string()))
     return out
 
 
@@ -323,11 +373,14 @@ class _ChunkWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == ".csv":
+            frame = json_cells(frame)
             if self.formula_guard:
                 frame = neutralise_formulas(frame)
-            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
+            write_csv(frame, self.path, append=not self.first)
         else:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            # No pandas metadata: Arrow types say it all, and pandas' note of an Arrow-typed
+            # column (a dictionary, say) is one pandas itself cannot read back.
+            table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata()
             if self.parquet is None:
                 self.parquet = pq.ParquetWriter(self.path, table.schema)
             self.parquet.write_table(table.cast(self.parquet.schema))

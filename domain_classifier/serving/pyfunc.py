@@ -7,7 +7,9 @@ models need their string input as a `tf.constant`, which the wrapper hides.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
+import reprlib
 import warnings
 from pathlib import Path
 
@@ -79,7 +81,7 @@ def _refuse(message: str):
 
 def titles_of(model_input) -> pd.Series:
     """The titles of a request, validated as predict validates a batch: a DataFrame's `title`
-    column or its only column, a Series or a list; strings only (null stays null)."""
+    column or its only column, a Series or a flat list; strings only (null stays null)."""
     if isinstance(model_input, dict):  # the server's {"inputs": {"title": [...]}}
         try:
             model_input = pd.DataFrame(model_input)
@@ -92,7 +94,16 @@ def titles_of(model_input) -> pd.Series:
                 f"column or a single column of titles"
             )
         model_input = model_input[TITLE if TITLE in model_input.columns else model_input.columns[0]]
-    titles = pd.Series(np.asarray(model_input, dtype=object).ravel(), dtype=object)
+    if isinstance(model_input, np.ndarray):
+        # Rows of a 2-D array stay lists, refused below: flattening [["a", "b"]] would score
+        # one request row as two titles.
+        model_input = model_input.tolist()
+    if isinstance(model_input, pd.Series):
+        titles = pd.Series(model_input.to_numpy(dtype=object), dtype=object)
+    elif isinstance(model_input, (list, tuple)):
+        titles = pd.Series(list(model_input), dtype=object)
+    else:  # one title on its own
+        titles = pd.Series([model_input], dtype=object)
     if len(titles) > MAX_REQUEST_TITLES:
         raise _refuse(
             f"{len(titles)} titles in one request; the limit is {MAX_REQUEST_TITLES} "
@@ -103,9 +114,58 @@ def titles_of(model_input) -> pd.Series:
     if len(wrong):
         raise _refuse(
             f"titles must be strings; row {wrong.index[0] + 1} is "
-            f"{type(wrong.iloc[0]).__name__} {wrong.iloc[0]!r}"
+            f"{type(wrong.iloc[0]).__name__} {reprlib.repr(wrong.iloc[0])}"
         )
     return titles
+
+
+def _is_title_model(metadata) -> bool:
+    flavor = getattr(metadata, "flavors", {}).get("python_function", {})
+    return ARTIFACT in flavor.get("artifacts", {})
+
+
+def _are_records(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def keep_request_types() -> None:
+    """Hand this model the JSON values of an `{"inputs": ...}` or `{"instances": ...}`
+    request as they were sent (`instances` records as a DataFrame's columns).
+
+    Without an input schema, MLflow's scoring server turns those lists into numpy arrays
+    (`proto_json_utils.convert_data_type`: `np.array(data)`), which makes `["Shampoo", 5]` the
+    strings "Shampoo" and "5" before `predict` can see the 5 (and `true` becomes "True"). An
+    input schema cannot help: an `Any` column makes `["a", "b"]` one row holding a list, and
+    refuses lists and Series from Python callers; a type-hint signature refuses the
+    `dataframe_split` requests the server also takes. So the server's JSON parsing is wrapped,
+    for this model only, in the process that loads it; other formats and models are parsed
+    as before. Idempotent."""
+    from mlflow.pyfunc import scoring_server as server
+
+    parse = getattr(server, "_parse_json_data", None)
+    if parse is None or getattr(parse, "keeps_title_types", False):
+        return
+
+    @functools.wraps(parse)
+    def parse_keeping_types(data, metadata, input_schema):
+        if input_schema is None and _is_title_model(metadata):
+            request = server._decode_json_input(data)
+            formats = set(request) & server.SUPPORTED_FORMATS
+            if not server.is_unified_llm_input(request) and len(formats) == 1:
+                (form,) = formats
+                value = request[form]
+                if form == server.INSTANCES and _are_records(value):
+                    try:
+                        value = pd.DataFrame(value)
+                    except ValueError as exc:
+                        raise _refuse(f"cannot read the request's records: {exc}") from None
+                if form in (server.INPUTS, server.INSTANCES):
+                    params = request.get(server.SERVING_PARAMS_KEY)
+                    return server.ParsedJsonInput(value, params, False)
+        return parse(data, metadata, input_schema)
+
+    parse_keeping_types.keeps_title_types = True
+    server._parse_json_data = parse_keeping_types
 
 
 class TitleClassifier(mlflow.pyfunc.PythonModel):
@@ -119,17 +179,34 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         self.model = load_model(context.artifacts[ARTIFACT])
+        keep_request_types()
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        """The predict stage's columns per title; `params={"top_k": k}` (default TOP_K) sets
-        how many ranked domains come back. A null or blank title gets nulls, as in predict."""
-        top_k = int((params or {}).get("top_k", TOP_K))
+        """The predict stage's columns per title; `params={"top_k": k}` (default TOP_K, at
+        most the number of domains) sets how many ranked domains come back. A null or blank
+        title gets nulls, as in predict."""
+        top_k = self.top_k((params or {}).get("top_k", TOP_K))
         frame = pd.DataFrame({TITLE: titles_of(model_input)})
         scored, _ = score_chunk(self.model, frame, TITLE, top_k)
         # None, not pandas' NA or NaN, so the scoring server's JSON has null for a blank title
         # (NaN is not JSON).
         scored = scored.drop(columns=TITLE).astype(object)
         return scored.where(scored.notna(), None)
+
+    def top_k(self, asked) -> int:
+        domains = len(self.model.labels)
+        if isinstance(asked, (int, np.integer)) and not isinstance(asked, bool):
+            # MLflow fills in the params schema's default before `predict` runs, so a default
+            # above a small model's number of domains cannot be told from an explicit ask: it
+            # is trimmed, as predict trims it, rather than refusing every request.
+            if asked == TOP_K:
+                return min(TOP_K, domains)
+            if 1 <= asked <= domains:
+                return int(asked)
+        raise _refuse(
+            f"params.top_k must be an integer from 1 to {domains} (the model's number of "
+            f"domains), got {asked!r}"
+        )
 
 
 def log_title_model(model_dir: Path | str) -> str:

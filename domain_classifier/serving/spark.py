@@ -63,6 +63,7 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
         finally:
             if own:
                 spark.stop()
+    filed = None if threshold is None else filed
     stats = batch_stats(params.input, rows, blanks, time.perf_counter() - start, filed)
     return {**stats, "startup_seconds": startup}
 

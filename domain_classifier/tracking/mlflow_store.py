@@ -63,12 +63,21 @@ class MlflowParams:
 
     @property
     def uri(self) -> str:
-        """MLFLOW_TRACKING_URI, as everywhere in MLflow, overrides the param; a relative
-        SQLite path is taken from the project root, so queued experiments log there too."""
-        uri = os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
-        if uri.startswith(SQLITE) and not uri.startswith(SQLITE + "/"):
-            return SQLITE + str(project_root() / uri[len(SQLITE) :])
-        return uri
+        """MLFLOW_TRACKING_URI, as everywhere in MLflow, overrides the param."""
+        return _resolved(os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri)
+
+    @property
+    def own_store(self) -> bool:
+        """Whether the store in use is the param's, not another one MLFLOW_TRACKING_URI names."""
+        return self.uri == _resolved(self.tracking_uri)
+
+
+def _resolved(uri: str) -> str:
+    """A relative SQLite path is taken from the project root, so queued experiments log there
+    too."""
+    if uri.startswith(SQLITE) and not uri.startswith(SQLITE + "/"):
+        return SQLITE + str(project_root() / uri[len(SQLITE) :])
+    return uri
 
 
 def project_root() -> Path:
@@ -98,9 +107,11 @@ def _environ(values: dict):
 def connect(params_file) -> MlflowParams | None:
     """Point MLflow at the tracking store; None (with one warning) if it cannot be reached.
 
-    With `mlflow.required: true` an unreachable store stops the stage before any work.
+    With `mlflow.required: true` an unreachable store stops the stage before any work; a
+    missing store other than the param's own stops it whatever `required` says.
     """
     params = load_section(MlflowParams, "mlflow", params_file)
+    refuse_new_store(params)
     import mlflow
 
     mlflow.set_tracking_uri(params.uri)
@@ -202,14 +213,21 @@ def flat_params(values: dict) -> dict[str, str]:
 
 
 def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str):
-    """Training runs that logged exactly this DVC model directory, newest first."""
+    """Runs that logged exactly this DVC model directory, newest first.
+
+    A run killed before its model was logged (a `kill -9` mid-`sync` or mid-training) has
+    the family and hash tags but no `model_uri`: nothing to register, and skipping it lets
+    the next `sync` log the model again. `model_uri` is tagged only once the model is fully
+    logged, so a run killed after that (KILLED, not FINISHED) still has a whole model.
+    """
     experiment = client.get_experiment_by_name(params.experiment)
-    return client.search_runs(
+    runs = client.search_runs(
         [experiment.experiment_id],
         f"tags.family = '{family}' and tags.`{MODEL_MD5_TAG}` = '{model_md5}'",
         order_by=["attributes.start_time DESC"],
         max_results=100,
     )
+    return [run for run in runs if run.data.tags.get("model_uri")]
 
 
 def register_model(
@@ -273,6 +291,7 @@ def load_registered(uri: str, params_file, trust: bool = False):
     logged it (what dvc.lock recorded when it was trained) unless `trust`.
     """
     params = load_section(MlflowParams, "mlflow", params_file)
+    _require_store(uri, params)
     import mlflow
 
     from domain_classifier.families.registry import load_model
@@ -351,8 +370,49 @@ def require_champion(params: MlflowParams) -> None:
         raise InputError(f"MLflow tracking store {shown} unreachable: {_first_line(exc)}") from None
 
 
+def refuse_new_store(params: MlflowParams) -> None:
+    """Refuse a store that MLFLOW_TRACKING_URI names but that does not exist yet: MLflow
+    would create it, empty, and register `version 1` there while the real `@champion` stays
+    stale. Only the param's own store (the project's `sqlite:///mlflow.db` by default) may
+    be created, on first use."""
+    if not params.own_store and not _store_exists(params.uri):
+        raise InputError(
+            f"MLflow tracking store {params.uri} (MLFLOW_TRACKING_URI) does not exist; not "
+            f"creating a new, empty one: point MLFLOW_TRACKING_URI at the existing store, or "
+            f"unset it to use param 'mlflow.tracking_uri' ({params.tracking_uri})"
+        )
+
+
+def _require_store(model_uri: str, params: MlflowParams) -> None:
+    """Reading a model never creates the store it is looked up in."""
+    if not _store_exists(params.uri):
+        raise InputError(
+            f"{model_uri}: cannot load from MLflow store {params.uri}: it does not exist"
+        )
+
+
+def _local_store(uri: str) -> Path | None:
+    """The SQLite file or file-store folder a local URI names; None for a server or database
+    server, which connecting does not create: it answers or is unreachable."""
+    if uri.startswith(SQLITE):
+        return Path(uri[len(SQLITE) :])
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.file_utils import local_file_uri_to_path
+    from mlflow.utils.uri import is_local_uri
+
+    try:
+        local = is_local_uri(uri)  # as MLflow decides: `databricks` is no folder, say
+    except MlflowException:  # file://<remote host>/...: MLflow refuses it on connecting
+        return None
+    return Path(local_file_uri_to_path(uri)) if local else None
+
+
 def _store_exists(uri: str) -> bool:
-    return not uri.startswith(SQLITE) or Path(uri[len(SQLITE) :]).is_file()
+    """Whether opening `uri` finds a store rather than creating one (a remote one counts)."""
+    path = _local_store(uri)
+    if path is None:
+        return True
+    return path.is_file() if uri.startswith(SQLITE) else path.is_dir()
 
 
 def runs_page(params: MlflowParams) -> str:
@@ -372,6 +432,7 @@ def download_model(uri: str, params_file, dst: Path | str) -> Path:
     """A local copy of the MLflow model at `uri` (e.g. `models:/<name>@champion`), looked up
     in the tracking store that `params_file`'s mlflow section names."""
     params = load_section(MlflowParams, "mlflow", params_file)
+    _require_store(uri, params)
     import mlflow
 
     mlflow.set_tracking_uri(params.uri)

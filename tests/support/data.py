@@ -24,3 +24,12 @@ def meli_frame():
     return pd.DataFrame(
         {"title": raw[MELI_COLUMNS["text_column"]], "domain": raw[MELI_COLUMNS["label_column"]]}
     )
+
+
+def write_params(folder: Path, **sections) -> str:
+    """A params file in `folder` holding only `sections` (a stage reads only its own)."""
+    import yaml
+
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(sections))
+    return str(path)
