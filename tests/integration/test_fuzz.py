@@ -116,7 +116,7 @@ def test_predict_gives_a_correct_result_or_one_error_line(table, saved_sgd_dir, 
     assert len(scored) == len(given_rows)
     if suffix == ".csv":
         for position, name in enumerate(given_rows.columns):
-            assert scored.iloc[:, position].tolist() == given_rows.iloc[:, position].tolist()
+            assert scored.iloc[:, position].tolist() == given_rows.iloc[:, position].tolist(), name
     # A CSV holds no null: a missing prediction reads back as an empty cell.
     predicted = scored["predicted_domain"].fillna("") != ""
     assert predicted.tolist() == (~blank_mask(given_rows["title"])).tolist()
