@@ -11,7 +11,8 @@ import pandas as pd
 from domain_classifier.data.tables import write_json, write_table
 from domain_classifier.families.family import Family
 from domain_classifier.model_store import save_model
-from domain_classifier.planning.settings import load_planned
+from domain_classifier.planning.settings import load_planned, load_threads
+from domain_classifier.planning.threads import limited_to, resolve_threads
 from domain_classifier.stage import PARAMS_OPTION, stage
 
 
@@ -72,7 +73,8 @@ def training_command(family: Family) -> click.Command:
         tracking = connect(params_file)  # before training: a required store fails fast
         connected = time.perf_counter()
         titles = {"split_dir": Path(split_dir)} if family.reads_titles else {}
-        model, best, history = family.train(params, Path(features), family.name, **titles)
+        with limited_to(resolve_threads(load_threads(params_file))):
+            model, best, history = family.train(params, Path(features), family.name, **titles)
         save_training(model, best, history, out, metrics, trials, family.tuning_score)
         trained = time.perf_counter()
         mirror(

@@ -79,9 +79,11 @@ class SgdParams(CrossValidatedParams):
 def build_sgd(values: dict, params: SgdParams):
     if params.solver == "softmax":
         return SoftmaxRegression(random_state=params.seed, **values)
-    # n_jobs parallelises the one-vs-rest fits; each has its own seed, so results do not change.
+    # The one-vs-rest fits run on joblib's pool, sized by budget.threads (planning/threads.py)
+    # rather than here, so the saved model holds no thread count; each fit has its own seed,
+    # so results do not depend on it.
     return SGDClassifier(
-        random_state=params.seed, max_iter=params.max_iter, tol=params.tol, n_jobs=-1, **values
+        random_state=params.seed, max_iter=params.max_iter, tol=params.tol, **values
     )
 
 

@@ -11,9 +11,9 @@ import dataclasses
 import itertools
 
 from domain_classifier.families import registry
-from domain_classifier.params import parse_dataclass, require
+from domain_classifier.params import parse_dataclass
 from domain_classifier.planning.costs import CV_FAMILIES, Shape, effective_rows, predict_seconds
-from domain_classifier.planning.settings import DERIVED
+from domain_classifier.planning.settings import DERIVED, BudgetParams
 
 # The most each family gets however large the budget: what params.yaml gave before budgets.
 FULL = {
@@ -28,14 +28,6 @@ TRIALS = (1, 2, 3, 4, 6, 8)
 SAMPLE_SHARES = (8, 4, 2, 1)  # a sample of train_rows / share
 # Below these, stratified samples lose domains or folds: rows per domain at the least.
 MIN_TUNE_PER_DOMAIN, MIN_FIT_PER_DOMAIN = 10, 20
-
-
-@dataclasses.dataclass(frozen=True)
-class BudgetParams:
-    minutes: float = 5.0  # the whole `dvc repro`, every stage included
-
-    def check(self, where: str) -> None:
-        require(self.minutes > 0, f"{where}.minutes", f"must be > 0, got {self.minutes}")
 
 
 def initial_points(trials: int) -> int:

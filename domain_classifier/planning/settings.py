@@ -10,7 +10,7 @@ from pathlib import Path
 
 from domain_classifier.data.tables import read_json
 from domain_classifier.errors import InputError
-from domain_classifier.params import parse_dataclass, read_params
+from domain_classifier.params import parse_dataclass, read_params, require
 
 DERIVED = ("max_trials", "num_initial_points", "cv_folds", "tune_rows", "max_train_rows")
 
@@ -30,3 +30,20 @@ def load_planned(family, params_file, planned):
     if isinstance(section, dict) and not own <= set(section):  # (a Keras family has no folds)
         section = {**read_json(planned), **section}
     return parse_dataclass(family.params, section, family.section)
+
+
+@dataclasses.dataclass(frozen=True)
+class BudgetParams:
+    minutes: float = 5.0  # the whole `dvc repro`, every stage included
+    # Cores each training stage uses; 0: every core it may use. Results do not depend on it.
+    threads: int = 0
+
+    def check(self, where: str) -> None:
+        require(self.minutes > 0, f"{where}.minutes", f"must be > 0, got {self.minutes}")
+        require(self.threads >= 0, f"{where}.threads", f"must be >= 0, got {self.threads}")
+
+
+def load_threads(params_file) -> int:
+    """`budget.threads` of the params file, 0 (every core) where it has no budget section."""
+    section = read_params(params_file).get("budget", {})
+    return parse_dataclass(BudgetParams, section, "budget").threads

@@ -54,7 +54,7 @@ def test_repository_params_file_is_valid():
     from domain_classifier.families import registry
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.monitoring.params import MonitorParams
-    from domain_classifier.planning.plan import BudgetParams
+    from domain_classifier.planning.settings import BudgetParams
     from domain_classifier.serving.predict import PredictParams
     from tests.support.data import ROOT
 
@@ -98,7 +98,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
     from domain_classifier.families import registry
     from domain_classifier.features.tokenize import TokenizeParams
     from domain_classifier.monitoring.params import MonitorParams
-    from domain_classifier.planning.plan import BudgetParams
+    from domain_classifier.planning.settings import BudgetParams
     from domain_classifier.serving.predict import PredictParams
     from domain_classifier.tracking.mlflow_store import MlflowParams
     from stages.demo import DemoParams
