@@ -81,7 +81,7 @@ def save_skops(obj, path: Path | str) -> None:
             if key in PROCESS_IDS:
                 continue
             if key == "__id__" and isinstance(value, int):
-                value = ids.setdefault(value, len(ids) + 1)
+                value = ids.setdefault(_atom(node) or value, len(ids) + 1)
             elif key == "file" and isinstance(value, str) and value in entries:
                 value = names.setdefault(value, f"{len(names) + 1}{Path(value).suffix}")
             else:
@@ -94,6 +94,20 @@ def save_skops(obj, path: Path | str) -> None:
         target.writestr(_entry(SKOPS_SCHEMA, zipfile.ZIP_DEFLATED), json.dumps(schema, indent=1))
         for old, new in names.items():
             target.writestr(_entry(new, zipfile.ZIP_DEFLATED), entries[old])
+
+
+# Values whose identity means nothing: skops shares a node between two attributes that hold
+# the same object, and whether two equal strings or numbers are one object depends on how
+# they were made (a literal, a parsed param, an unpickled copy from a joblib worker), so
+# their nodes are numbered by value instead.
+ATOMS = ("str", "int", "float", "bool", "NoneType")
+
+
+def _atom(node: dict) -> tuple | None:
+    content = node.get("content")
+    if node.get("__module__") != "builtins" or node.get("__class__") not in ATOMS:
+        return None
+    return None if isinstance(content, dict | list) else (node["__class__"], content)
 
 
 def load_skops(path: Path | str, trusted: tuple[str, ...]):
