@@ -110,3 +110,15 @@ def test_truncated_skops_file_is_one_error_naming_it(tmp_path):
     (tmp_path / "model.skops").write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"model.skops: not a readable model file"):
         load_skops(tmp_path / "model.skops", ())
+
+
+def test_equal_strings_and_numbers_give_equal_bytes_whether_shared_or_not(tmp_path):
+    word, big = "word", 10**20
+    shared = {"name": word, "analyzer": word, "limit": big, "again": big}
+    # Equal values made apart are separate objects, as in a copy back from a joblib worker.
+    apart = {"name": word, "analyzer": "".join(["wo", "rd"]), "limit": big, "again": int(str(big))}
+    assert shared["analyzer"] is not apart["analyzer"] and shared["again"] is not apart["again"]
+    save_skops(shared, tmp_path / "shared.skops")
+    save_skops(apart, tmp_path / "apart.skops")
+    assert (tmp_path / "shared.skops").read_bytes() == (tmp_path / "apart.skops").read_bytes()
+    assert load_skops(tmp_path / "apart.skops", VECTORIZER_TYPES) == apart
