@@ -7,7 +7,12 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Stage commands in dvc.yaml call `python`: it must be the project's environment.
 IN_VENV := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test lint format venv pull repro sync push metrics benchmark benchmark-spark benchmark-quality benchmark-budget benchmark-scale clean ui serve report experiments browser java
+.PHONY: help run test lint format venv pull repro sync push metrics benchmark benchmark-spark benchmark-quality benchmark-budget benchmark-scale clean ui serve report experiments browser java
+
+# `make` alone lists the commands: each target's `##` note, in file order.
+.DEFAULT_GOAL := help
+help:  ## this list
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The environment comes only from pyproject.toml + uv.lock; rebuilt when either changes.
 # Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some machines) every
@@ -23,43 +28,43 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed  ## the environment (.venv) from pyproject.toml and uv.lock
 
 # Outputs the default DVC remote (.dvc/config) holds for this dvc.lock are pulled, so
 # `dvc repro` trains only what is missing; a missing or empty remote just means training all.
-run: venv pull repro sync push metrics
+run: venv pull repro sync push metrics  ## set up, pull what the remote has, reproduce the pipeline, register, push, show metrics
 
-pull: venv
+pull: venv  ## fetch the outputs the DVC remote holds for dvc.lock
 	@$(BIN)/python -m domain_classifier.tools.remote pull
 
-repro: venv
+repro: venv  ## dvc repro: run the stages whose inputs changed
 	$(IN_VENV) dvc repro
 
 # A champion selected while the MLflow store was down is registered now (`dvc repro` would not
 # rerun select for it); warns and goes on if the store is still down.
-sync: venv
+sync: venv  ## register the DVC champion in MLflow if a store outage left it behind
 	@$(BIN)/python -m domain_classifier.tools.registry sync
 
-push: venv
+push: venv  ## send the outputs to the DVC remote
 	@$(BIN)/python -m domain_classifier.tools.remote push
 
-metrics: venv
+metrics: venv  ## per-family macro-F1, the champion and the baseline
 	@$(BIN)/python -m domain_classifier.evaluation.summary
 
-test: venv browser java lint
+test: venv browser java lint  ## set up and run the whole test suite (lint first)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Style gate (ruff, configured in pyproject.toml); `make format` applies it.
-lint: venv
+lint: venv  ## style gate (ruff check, ruff format --check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: venv
+format: venv  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 # Spark (predict.engine: spark, its tests) runs on a Java 17+ runtime: Debian's headless JRE.
-java:
+java:  ## install a Java runtime for Spark (Debian, as root)
 	@command -v java >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && apt-get install -y --no-install-recommends openjdk-17-jre-headless; \
@@ -69,7 +74,7 @@ java:
 	  fi; }
 
 # The offline-report test opens the report in Debian's headless Chromium (skipped without it).
-browser:
+browser:  ## install headless Chromium for the report test (Debian, as root)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && apt-get install -y --no-install-recommends chromium; \
@@ -80,43 +85,43 @@ browser:
 
 # report.md + report/ (PNGs, offline plots.html) against REV: what the CI comment posts.
 REV ?= main
-report: venv
+report: venv  ## report.md and report/ against REV (default main), as CI posts it
 	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.review --rev $(REV)
 
 # Experiments with only the columns that decide: per-family val/test macro-F1 (evaluate.json)
 # and the champion (champion.json). --keep protects what --drop '.*' would remove.
 EXP_KEEP := ^(Experiment|Created|([^:]+:)?(\w+\.(val|test)\.macro_f1|family|val_macro_f1|test_macro_f1|test_accuracy))$$
-experiments: venv
+experiments: venv  ## dvc exp show with only the columns that decide
 	$(IN_VENV) dvc exp show --drop '.*' --keep '$(EXP_KEEP)' $(EXP_ARGS)
 
-benchmark: venv
+benchmark: venv  ## predict throughput, linear champion on both cores
 	$(BIN)/python -m domain_classifier.tools.predict_benchmark
 
 # The whole pipeline on each catalogue in ../shared/data: champion vs baseline macro-F1, ECE.
-benchmark-quality: venv
+benchmark-quality: venv  ## champion vs baseline on the shared catalogues
 	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.quality_benchmark
 
 # The whole pipeline at its budget on the demo and both shared samples: predicted against
 # actual minutes, each family's derived settings, test macro-F1 (about 30 minutes).
-benchmark-budget: venv
+benchmark-budget: venv  ## predicted vs actual minutes at the budget (about 30 minutes)
 	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.budget_benchmark
 
 # The whole pipeline at 100k x 100, 300k x 300 and 1M x 1,000 under profiles/scale.yaml: each
 # stage's time and peak memory, macro-F1 and issue 10's targets (hours on 2 cores).
-benchmark-scale: venv
+benchmark-scale: venv  ## 100k, 300k and 1M demo rows (hours)
 	$(BIN)/python -m domain_classifier.tools.scale_benchmark
 
 # Local engine vs Spark local[2], linear and Keras champions, 1M and 10M demo rows (long).
-benchmark-spark: venv java
+benchmark-spark: venv java  ## local engine vs Spark at 1M and 10M rows (long)
 	$(BIN)/python -m domain_classifier.tools.spark_benchmark
 
 # MLflow through the console script (no PATH needed): `ui` opens on the training runs with
 # their macro-F1; `serve` answers POST /invocations with the registered champion (loopback only).
-ui: venv
+ui: venv  ## MLflow UI on the training runs (127.0.0.1:2020)
 	$(BIN)/domain-classifier ui
 
-serve: venv sync
+serve: venv sync  ## serve the registered champion over HTTP (127.0.0.1:5000)
 	$(BIN)/domain-classifier serve
 
-clean:
+clean:  ## remove the environment (.venv, .tools)
 	rm -rf $(VENV) .tools

@@ -32,6 +32,7 @@ BIN = Path(sys.executable).parent
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="domain-classifier")
 def cli():
     """Sort marketplace listing titles into product domains."""
 
@@ -69,6 +70,9 @@ def classify_lines(model, titles: list[str], top_k: int) -> list[str]:
     lines = []
     for row in scored.itertuples(index=False):
         row = row._asdict()
+        if pd.isna(row["predicted_domain"]):  # a blank title: no prediction, blank fields
+            lines.append(f"\t\t\t{row['title']}")
+            continue
         top = ", ".join(
             f"{row[f'top{r}_domain']} {row[f'top{r}_probability']:.3f}" for r in range(1, k + 1)
         )
@@ -183,7 +187,11 @@ def report(ctx):
 @cli.command(context_settings=PASS_THROUGH, add_help_option=False)
 @click.pass_context
 def train(ctx):
-    """Run the whole pipeline: `dvc repro` with any extra arguments."""
+    """Run the whole pipeline: `dvc repro` with any extra arguments (its options: `dvc repro
+    --help`)."""
+    if ctx.args in (["-h"], ["--help"]):
+        click.echo(ctx.get_help())
+        return
     _run_tool(["dvc", "repro", *ctx.args])
 
 

@@ -193,7 +193,7 @@ def build_report(
     return Report(out, [images_dir / name for name in names], images_dir / HTML_NAME)
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--rev",
     default="main",

@@ -58,3 +58,37 @@ def test_without_a_trained_champion_it_refuses_in_one_line_creating_nothing(comm
     assert done.returncode == 1
     assert len(done.stderr.splitlines()) == 1 and "run `make run` first" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_version_and_short_help_everywhere(tmp_path):
+    assert console("--version", cwd=tmp_path).stdout.startswith("domain-classifier, version ")
+    for command in (["report", "-h"], ["train", "-h"], ["train", "--help"], ["predict", "-h"]):
+        done = console(*command, cwd=tmp_path)
+        assert done.returncode == 0 and done.stdout.startswith("Usage: "), (command, done.stderr)
+    assert "dvc repro" in console("train", "--help", cwd=tmp_path).stdout
+
+
+def test_a_blank_title_prints_blank_fields(saved_sgd_dir, tmp_path):
+    done = console(
+        "classify",
+        " ",
+        "Shampoo Anticaspa 200ml",
+        "--model",
+        str(saved_sgd_dir),
+        "--trust",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    blank, scored = done.stdout.splitlines()
+    assert blank == "\t\t\t "
+    assert scored.startswith("MLB-SHAMPOOS\t")
+
+
+def test_make_alone_lists_the_commands():
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        ["make", "--no-print-directory"], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[1] for line in done.stdout.splitlines()]
+    assert {"run", "test", "metrics", "ui", "serve"} <= set(listed)
