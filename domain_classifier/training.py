@@ -12,8 +12,8 @@ from domain_classifier.data.tables import write_json, write_table
 from domain_classifier.families.family import Family
 from domain_classifier.model_store import save_model
 from domain_classifier.planning.settings import load_planned, load_threads
-from domain_classifier.planning.threads import limited_to, resolve_threads
 from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.threads import limited_to, resolve_threads
 
 
 def save_training(

@@ -79,7 +79,7 @@ class SgdParams(CrossValidatedParams):
 def build_sgd(values: dict, params: SgdParams):
     if params.solver == "softmax":
         return SoftmaxRegression(random_state=params.seed, **values)
-    # The one-vs-rest fits run on joblib's pool, sized by budget.threads (planning/threads.py)
+    # The one-vs-rest fits run on joblib's pool, sized by budget.threads (threads.py)
     # rather than here, so the saved model holds no thread count; each fit has its own seed,
     # so results do not depend on it.
     return SGDClassifier(

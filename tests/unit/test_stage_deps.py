@@ -75,7 +75,7 @@ def test_training_stages_read_only_their_feature_sets_and_section():
         stage = STAGES[family.section]
         features = {d for d in stage["deps"] if d.startswith("data/features/")}
         assert features == {f"data/features/{s}" for s in family.features}, name
-        assert stage["params"] == [family.section], name
+        assert stage["params"] == [family.section, "budget.threads"], name
         assert stage["cmd"] == f"python -m stages.{family.section}"
 
 
