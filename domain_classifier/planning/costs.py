@@ -8,10 +8,9 @@ tuning sample per trial (`folds` fits), then its refit sample once; a Keras fami
 its fit share of each trial's sample and of the refit sample once per epoch (early stopping
 can only shorten that). A pass costs a share that grows with the domains (one tree, one binary
 model or one output column each), and so does a fit, whatever its rows (hgb grows up to
-max_iter trees per domain on a small sample as on a large one); a fit also costs the same
-whatever the domains (building and tracing a Keras model, a tuner trial's bookkeeping):
+max_iter trees per domain on a small sample as on a large one):
 seconds = fixed + per_row * passes + per_row_domain * passes * domains
-          + per_fit * fits + per_fit_domain * fits * domains.
+          + per_fit_domain * fits * domains.
 Every other stage (tokenize, evaluate, ...) is the same line in the catalogue's rows.
 """
 
@@ -23,7 +22,7 @@ from pathlib import Path
 from domain_classifier.data.tables import read_json
 
 COEFFICIENTS_FILE = Path(__file__).with_name("coefficients.json")
-TERMS = ("fixed", "per_row", "per_row_domain", "per_fit", "per_fit_domain")
+TERMS = ("fixed", "per_row", "per_row_domain", "per_fit_domain")
 CV_FAMILIES = ("sgd", "svm", "hgb", "xgb")
 KERAS_FAMILIES = ("rnn", "lstm")
 
@@ -63,19 +62,13 @@ def work(stage: str, settings: dict | None, shape: Shape) -> tuple[float, ...]:
         passes, fits = shape.rows, 0
     else:
         passes, fits = family_work(stage.removeprefix("train_"), settings, shape)
-    return (
-        1.0,
-        float(passes),
-        float(passes) * shape.domains,
-        float(fits),
-        float(fits) * shape.domains,
-    )
+    return 1.0, float(passes), float(passes) * shape.domains, float(fits) * shape.domains
 
 
 def predict_seconds(coefficients: dict, stage: str, settings: dict | None, shape: Shape) -> float:
     """Predicted seconds of `stage` (train_<family> with `settings`, any other stage: None)."""
     terms = work(stage, settings, shape)
-    return float(sum(coefficients[stage].get(name, 0.0) * t for name, t in zip(TERMS, terms)))
+    return float(sum(coefficients[stage][name] * t for name, t in zip(TERMS, terms)))
 
 
 def load_coefficients(path: Path | str = COEFFICIENTS_FILE) -> dict:

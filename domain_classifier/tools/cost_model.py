@@ -2,7 +2,7 @@
 
 Clones the committed project into a temporary folder and runs the pipeline stage by stage on
 demo catalogues of a few shapes, each family at fixed settings (every derived key written,
-so the plan decides nothing), timing each stage that runs. Then fits each stage's five
+so the plan decides nothing), timing each stage that runs. Then fits each stage's three
 coefficients by non-negative least squares on those timings and writes them with every
 measurement and its fitted prediction. Run it on an idle machine of the class the budgets
 are for: `python -m domain_classifier.tools.cost_model` (about 20 minutes on 2 cores).
@@ -41,15 +41,12 @@ LEVELS = {
     "sampled": (2, 1, 2, 4000, 8000),
 }
 # (demo rows, demo domains, level): shapes and settings far enough apart to separate the
-# terms; each run reruns only the stages its change reaches. The few-domain runs separate a
-# fit's own cost from its cost per domain (real catalogues start at 3 domains).
+# three terms; each run reruns only the stages its change reaches.
 RUNS = (
     (5000, 32, "least"),
     (20000, 32, "least"),
     (20000, 32, "more"),
     (20000, 100, "sampled"),
-    (5000, 3, "more"),
-    (5000, 10, "least"),
 )
 
 
@@ -71,10 +68,10 @@ def set_run(project: Path, rows: int, domains: int, level: str) -> dict:
         return {name: dict(section) for name, section in params.items()}
 
 
-def measure_runs(project: Path, runs=RUNS) -> list[dict]:
+def measure_runs(project: Path) -> list[dict]:
     """One record per stage that ran: its seconds, the shape and the family's settings."""
     env, records = stage_env(), []
-    for rows, domains, level in runs:
+    for rows, domains, level in RUNS:
         params = set_run(project, rows, domains, level)
         for name in stage_names(project):
             seconds, ran = run_stage(project, name, env)
@@ -94,7 +91,7 @@ def measure_runs(project: Path, runs=RUNS) -> list[dict]:
 
 
 def fit(records: list[dict]) -> dict:
-    """Per stage, the non-negative coefficients of its work terms (least squares)."""
+    """Per stage, the non-negative coefficients of its three work terms (least squares)."""
     coefficients = {}
     for stage in dict.fromkeys(r["stage"] for r in records):
         mine = [r for r in records if r["stage"] == stage]
@@ -107,7 +104,7 @@ def fit(records: list[dict]) -> dict:
     return coefficients
 
 
-def measure(runs=RUNS) -> list[dict]:
+def measure() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="cost-model-") as tmp:
         project = Path(tmp) / "project"
         subprocess.run(["git", "clone", "-q", ".", str(project)], check=True)
@@ -115,7 +112,7 @@ def measure(runs=RUNS) -> list[dict]:
         # coefficient, any coefficient, for each stage.
         zeros = {stage: dict.fromkeys(TERMS, 0.0) for stage in stage_names(project)}
         write_json({"stages": zeros}, project / COEFFICIENTS_FILE.relative_to(ROOT))
-        return measure_runs(project, runs)
+        return measure_runs(project)
 
 
 @click.command()
@@ -125,19 +122,11 @@ def measure(runs=RUNS) -> list[dict]:
     type=click.Path(exists=True, dir_okay=False),
     help="Refit from the measurements of an earlier coefficients file instead of measuring.",
 )
-@click.option(
-    "--add-missing",
-    is_flag=True,
-    help="With --measurements: first measure the runs that file does not hold yet.",
-)
-def main(out, measurements, add_missing):
+def main(out, measurements):
     """Measure every stage on the demo shapes and write the fitted coefficients."""
     if measurements:
         earlier = read_json(measurements)
         records, measured_on = earlier["measurements"], earlier["machine"]
-        if add_missing:
-            done = {(*r["demo"], r["level"]) for r in records}
-            records = records + measure([run for run in RUNS if run not in done])
     else:
         records, measured_on = measure(), machine()
     coefficients = fit(records)

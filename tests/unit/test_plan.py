@@ -118,23 +118,9 @@ def test_a_training_stage_fills_only_what_its_section_leaves_out(tmp_path):
 
 
 def test_the_fit_recovers_the_coefficients_that_made_the_timings():
-    truth = {
-        "fixed": 3.0,
-        "per_row": 2e-5,
-        "per_row_domain": 4e-7,
-        "per_fit": 0.8,
-        "per_fit_domain": 0.05,
-    }
+    truth = {"fixed": 3.0, "per_row": 2e-5, "per_row_domain": 4e-7, "per_fit_domain": 0.05}
     records = []
-    runs = [
-        (5000, 32, 1),
-        (20000, 32, 1),
-        (20000, 32, 3),
-        (20000, 100, 2),
-        (5000, 3, 3),
-        (5000, 10, 1),
-    ]
-    for rows, domains, trials in runs:
+    for rows, domains, trials in [(5000, 32, 1), (20000, 32, 1), (20000, 32, 3), (20000, 100, 2)]:
         shape = Shape(rows=rows, train_rows=int(rows * 0.7), domains=domains)
         settings = {"max_trials": trials, "cv_folds": 2, "tune_rows": 0, "max_train_rows": 0}
         seconds = predict_seconds({"train_sgd": truth}, "train_sgd", settings, shape)
@@ -144,4 +130,4 @@ def test_the_fit_recovers_the_coefficients_that_made_the_timings():
     fitted = fit(records)["train_sgd"]
     for term in TERMS:
         assert fitted[term] == pytest.approx(truth[term], rel=1e-6), term
-    assert work("split", None, SHAPE) == (1.0, 20000.0, 20000.0 * 32, 0.0, 0.0)
+    assert work("split", None, SHAPE) == (1.0, 20000.0, 20000.0 * 32, 0.0)
