@@ -21,10 +21,18 @@ from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from domain_classifier.data.schema import TITLE
 from domain_classifier.families.registry import load_model
-from domain_classifier.serving.predict import PredictParams, output_columns, score_chunk
+from domain_classifier.serving.predict import (
+    REVIEW_COLUMN,
+    PredictParams,
+    flag_review,
+    output_columns,
+    review_threshold_of,
+    score_chunk,
+)
 
 ARTIFACT = "title_model"
 TOP_K = PredictParams.__dataclass_fields__["top_k"].default
+REVIEW_PRECISION = PredictParams.__dataclass_fields__["review_precision"].default
 
 
 def output_schema(k: int) -> list[tuple[str, str]]:
@@ -37,8 +45,18 @@ def output_schema(k: int) -> list[tuple[str, str]]:
 # score the first of several columns; `titles_of` validates requests as predict does instead.
 SIGNATURE = ModelSignature(
     inputs=None,
-    outputs=Schema([ColSpec(kind, name) for name, kind in output_schema(TOP_K)]),
-    params=ParamSchema([ParamSpec("top_k", "long", TOP_K)]),
+    outputs=Schema(
+        [
+            *(ColSpec(kind, name) for name, kind in output_schema(TOP_K)),
+            ColSpec("boolean", REVIEW_COLUMN),
+        ]
+    ),
+    params=ParamSchema(
+        [
+            ParamSpec("top_k", "long", TOP_K),
+            ParamSpec("review_precision", "double", REVIEW_PRECISION),
+        ]
+    ),
 )
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
 REQUIREMENTS = (
@@ -168,6 +186,12 @@ def keep_request_types() -> None:
     server._parse_json_data = parse_keeping_types
 
 
+def review_precision(asked) -> float:
+    if isinstance(asked, bool) or not isinstance(asked, (int, float)) or not 0 < asked <= 1:
+        raise _refuse(f"params.review_precision must be a number in (0, 1], got {asked!r}")
+    return float(asked)
+
+
 class TitleClassifier(mlflow.pyfunc.PythonModel):
     """Loads the DVC model directory logged as an artifact; `model` is the TitleModel itself."""
 
@@ -186,8 +210,12 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         most the number of domains) sets how many ranked domains come back. A null or blank
         title gets nulls, as in predict."""
         top_k = self.top_k((params or {}).get("top_k", TOP_K))
+        precision = review_precision((params or {}).get("review_precision", REVIEW_PRECISION))
         frame = pd.DataFrame({TITLE: titles_of(model_input)})
         scored, _ = score_chunk(self.model, frame, TITLE, top_k)
+        # As predict flags a batch: true below the confidence that reaches `precision` on
+        # validation; null for a blank title and for a model without calibration.
+        scored = flag_review(scored, review_threshold_of(self.model, precision))
         # None, not pandas' NA or NaN, so the scoring server's JSON has null for a blank title
         # (NaN is not JSON).
         scored = scored.drop(columns=TITLE).astype(object)

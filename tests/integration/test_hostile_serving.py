@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.support.net import free_port
@@ -89,9 +90,10 @@ def test_a_good_request_scores_each_title_and_a_null_title_gets_nulls(served):
     scored, unscored = body["predictions"]
     assert scored["predicted_domain"] == scored["top1_domain"] == "MLB-SHAMPOOS"
     assert 0 < scored["probability"] <= 1
-    assert set(scored) == {"predicted_domain", "probability"} | {
+    assert set(scored) == {"predicted_domain", "probability", "needs_review"} | {
         f"top{r}_{what}" for r in (1, 2, 3) for what in ("domain", "probability")
     }
+    assert scored["needs_review"] is None  # an uncalibrated model promises no precision
     assert unscored == dict.fromkeys(scored)
     # The formats the model does not take over are parsed by MLflow as before.
     split = {"columns": ["title"], "data": [[GOOD_TITLE], [None]]}
@@ -163,3 +165,31 @@ def test_top_k_from_one_to_the_number_of_domains_is_answered(served, top_k):
         f"top{r}_{what}" for r in range(1, top_k + 1) for what in ("domain", "probability")
     }
     assert body["predictions"][1] == dict.fromkeys(body["predictions"][0])
+
+
+def test_answers_flag_review_as_predict_does(calibrated_sgd_dir):
+    from domain_classifier.families.registry import load_model
+    from domain_classifier.serving.predict import (
+        PredictParams,
+        flag_review,
+        review_threshold_of,
+        score_chunk,
+    )
+    from domain_classifier.serving.pyfunc import TitleClassifier
+
+    classifier = TitleClassifier()
+    classifier.model = load_model(calibrated_sgd_dir)
+    titles = [GOOD_TITLE, "Capinha Shampoo", None]
+    answered = classifier.predict(None, titles)
+    frame = pd.DataFrame({"title": titles})
+    threshold = review_threshold_of(
+        classifier.model, PredictParams("a.csv", "b.csv").review_precision
+    )
+    expected = flag_review(score_chunk(classifier.model, frame, "title", 3)[0], threshold)
+    assert threshold is not None
+    assert answered["needs_review"].tolist() == [
+        None if pd.isna(flag) else bool(flag) for flag in expected["needs_review"]
+    ]
+    assert answered["needs_review"].tolist()[2] is None
+    with pytest.raises(Exception, match="review_precision"):
+        classifier.predict(None, titles, params={"top_k": 3, "review_precision": 0})

@@ -91,6 +91,7 @@ def test_logged_model_takes_raw_titles_as_frame_series_or_list(saved_sgd_dir, tm
         "top1_probability",
         "top2_domain",
         "top2_probability",
+        "needs_review",
     ]
     assert out["predicted_domain"].isna().tolist() == [False, True, True]
     assert out["probability"].isna().tolist() == [False, True, True]
