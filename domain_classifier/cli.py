@@ -136,6 +136,7 @@ def serve(host, port, params_file):
     """Serve the registered champion over HTTP (MLflow scoring server, POST /invocations)."""
     from domain_classifier.tracking.mlflow_store import champion_uri
 
+    _require_free(host, port)
     params = _champion_params(params_file)
     _run_tool(
         [
@@ -164,11 +165,28 @@ def ui(host, port, params_file):
     """Open the MLflow UI on the training runs, with validation and test macro-F1 columns."""
     from domain_classifier.tracking.mlflow_store import MlflowParams, runs_page
 
+    _require_free(host, port)
     params = section_params(MlflowParams, "mlflow", params_file)
     click.echo(f"training runs: http://{host}:{port}/{runs_page(params)}")
     # One worker is plenty for one person and starts in a fraction of the time.
     command = ["mlflow", "ui", "--backend-store-uri", params.uri, "--workers", "1"]
     _run_tool([*command, "-h", host, "-p", str(port)])
+
+
+def _require_free(host: str, port: int) -> None:
+    """One line for a busy address, before MLflow's server meets it (a 36-line traceback)."""
+    import socket
+
+    from domain_classifier.errors import InputError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(
+                f"{host}:{port}: cannot listen there ({exc.strerror}); pass --port with a free one"
+            ) from None
 
 
 # Everything after the command name goes to the tool as it is, --help included.

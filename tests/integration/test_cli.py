@@ -92,3 +92,20 @@ def test_make_alone_lists_the_commands():
     assert done.returncode == 0, done.stderr
     listed = [line.split()[1] for line in done.stdout.splitlines()]
     assert {"run", "test", "metrics", "ui", "serve"} <= set(listed)
+
+
+@pytest.mark.parametrize("command", ["ui", "serve"])
+def test_a_busy_port_is_one_line(command, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = console(command, "--port", str(port), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"Error: 127.0.0.1:{port}: cannot listen there (Address already in use); "
+        "pass --port with a free one"
+    ]
+    assert list(tmp_path.iterdir()) == []
