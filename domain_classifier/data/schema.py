@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from domain_classifier.errors import InputError
@@ -14,6 +16,7 @@ COLUMNS = [TITLE, DOMAIN]
 
 # A letter or a digit: what str.isalnum() accepts (Unicode's L and N categories).
 LETTER_OR_DIGIT = r"[^\W_]"
+LETTER_OR_DIGIT_RE = re.compile(LETTER_OR_DIGIT)
 
 
 def blank_mask(titles: pd.Series) -> pd.Series:
@@ -21,13 +24,13 @@ def blank_mask(titles: pd.Series) -> pd.Series:
     (which turns e.g. '㎏' into 'kg'): spaces, punctuation, zero-width, format and control
     characters alone carry nothing to classify."""
     text = titles.astype(object).where(titles.notna(), "")
-    has = text.str.contains(LETTER_OR_DIGIT, regex=True).fillna(False).astype(bool)
+    has = text.str.contains(LETTER_OR_DIGIT, regex=True).fillna(False).to_numpy(dtype=bool).copy()
     # Only what has no letter as written is normalised: NFKC over every title costs a pass.
-    recheck = ~has & text.map(lambda value: isinstance(value, str) and value != "")
-    if recheck.any():
-        normal = text[recheck].map(lambda value: unicodedata.normalize("NFKC", value))
-        has[recheck] = normal.str.contains(LETTER_OR_DIGIT, regex=True)
-    return ~has
+    for position in np.flatnonzero(~has):
+        value = text.iat[position]
+        if isinstance(value, str) and value:
+            has[position] = bool(LETTER_OR_DIGIT_RE.search(unicodedata.normalize("NFKC", value)))
+    return pd.Series(~has, index=titles.index)
 
 
 def row_list(index, limit: int = 5) -> str:

@@ -43,6 +43,18 @@ def stage(folder: Path, model: Path, source: Path, output: Path, **predict):
     return CliRunner().invoke(predict_stage.main, args, catch_exceptions=True)
 
 
+def scored_from(table, suffix: str, model: Path, folder: Path) -> Path:
+    """The stage's output for a Parquet input holding `table` (a DataFrame or an Arrow table)."""
+    source, output = folder / "batch.parquet", folder / f"scored{suffix}"
+    if isinstance(table, pa.Table):
+        pq.write_table(table, source)
+    else:
+        table.to_parquet(source)
+    result = stage(folder, model, source, output)
+    assert result.exit_code == 0, result.output
+    return output
+
+
 def one_error_line(result) -> str:
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
@@ -129,12 +141,8 @@ def typed_table() -> pa.Table:
 
 
 def test_parquet_columns_keep_their_arrow_types_and_values(saved_sgd_dir, tmp_path):
-    source, output = tmp_path / "batch.parquet", tmp_path / "scored.parquet"
     given = typed_table()
-    pq.write_table(given, source)
-    result = stage(tmp_path, saved_sgd_dir, source, output)
-    assert result.exit_code == 0, result.output
-    scored = pq.read_table(output)
+    scored = pq.read_table(scored_from(given, ".parquet", saved_sgd_dir, tmp_path))
     for field in given.schema:
         assert scored.schema.field(field.name).type == field.type, field.name
         assert scored[field.name].to_pylist() == given[field.name].to_pylist(), field.name
@@ -143,11 +151,7 @@ def test_parquet_columns_keep_their_arrow_types_and_values(saved_sgd_dir, tmp_pa
 def test_parquet_to_csv_writes_integers_as_integers_and_nested_values_as_json(
     saved_sgd_dir, tmp_path
 ):
-    source, output = tmp_path / "batch.parquet", tmp_path / "scored.csv"
-    pq.write_table(typed_table(), source)
-    result = stage(tmp_path, saved_sgd_dir, source, output)
-    assert result.exit_code == 0, result.output
-    scored = read_table(output)
+    scored = read_table(scored_from(typed_table(), ".csv", saved_sgd_dir, tmp_path))
     assert scored["id"].tolist() == ["9007199254740993", "", "1234567890123456789"]
     assert scored["price"].tolist() == ["12.50", "", "99999999.99"]
     assert [json.loads(v) if v else None for v in scored["tags"]] == [["a", "b"], None, []]
@@ -155,10 +159,8 @@ def test_parquet_to_csv_writes_integers_as_integers_and_nested_values_as_json(
 
 
 def test_a_cell_with_a_bare_carriage_return_reads_back_as_one_row(saved_sgd_dir, tmp_path):
-    source, output = tmp_path / "batch.parquet", tmp_path / "scored.csv"
-    pd.DataFrame({"title": TITLES, "note": ["one\rtwo", "three\nfour"]}).to_parquet(source)
-    result = stage(tmp_path, saved_sgd_dir, source, output)
-    assert result.exit_code == 0, result.output
+    given = pd.DataFrame({"title": TITLES, "note": ["one\rtwo", "three\nfour"]})
+    output = scored_from(given, ".csv", saved_sgd_dir, tmp_path)
     scored = read_table(output)
     assert scored["note"].tolist() == ["one\rtwo", "three\nfour"]
     assert pd.read_csv(output, keep_default_na=False)["note"].tolist() == [
@@ -168,21 +170,16 @@ def test_a_cell_with_a_bare_carriage_return_reads_back_as_one_row(saved_sgd_dir,
 
 
 def test_the_formula_guard_covers_header_cells(saved_sgd_dir, tmp_path):
-    source, output = tmp_path / "batch.parquet", tmp_path / "scored.csv"
-    pd.DataFrame({"title": TITLES, "=HYPERLINK(1)": ["@x", "ok"]}).to_parquet(source)
-    result = stage(tmp_path, saved_sgd_dir, source, output)
-    assert result.exit_code == 0, result.output
-    scored = read_table(output)
+    given = pd.DataFrame({"title": TITLES, "=HYPERLINK(1)": ["@x", "ok"]})
+    scored = read_table(scored_from(given, ".csv", saved_sgd_dir, tmp_path))
     assert "'=HYPERLINK(1)" in scored.columns and "=HYPERLINK(1)" not in scored.columns
     assert scored["'=HYPERLINK(1)"].tolist() == ["'@x", "ok"]
 
 
 @pytest.mark.parametrize("title", ["\u200b\u200b", "\u2060\ufeff", " \x00\x1b ", "---"])
 def test_a_title_without_letters_or_digits_is_blank(title, saved_sgd_dir, tmp_path):
-    source, output = tmp_path / "batch.parquet", tmp_path / "scored.parquet"
-    pd.DataFrame({"title": [TITLES[0], title]}).to_parquet(source)
-    result = stage(tmp_path, saved_sgd_dir, source, output)
-    assert result.exit_code == 0, result.output
+    given = pd.DataFrame({"title": [TITLES[0], title]})
+    output = scored_from(given, ".parquet", saved_sgd_dir, tmp_path)
     assert pd.read_parquet(output)["predicted_domain"].isna().tolist() == [False, True]
 
 
