@@ -1,33 +1,54 @@
-# The console script in a container: `train` (= dvc repro), `predict`, `serve`, `classify`.
+# The environment and the code; the project is the folder you mount at /work (a clone of this
+# repository), the working directory. `train`, `predict` and `serve` each run in a new
+# container, so they meet through that folder: models/, mlflow.db, mlruns/ and .dvc/cache land
+# there, owned by you (--user), and stay after the container is gone.
 #   docker build -t domain-classifier .
-#   docker run --rm domain-classifier train
-#   docker run --rm -p 5000:5000 domain-classifier serve --host 0.0.0.0
-# The environment comes only from uv.lock (uv sync --frozen), as `make venv` builds it; no
-# uv cache is kept in the image (it would double its size).
+#   docker run --rm -v "$PWD":/work --user "$(id -u):$(id -g)" domain-classifier train
+#   docker run --rm -p 5000:5000 -v "$PWD":/work --user "$(id -u):$(id -g)" \
+#       domain-classifier serve --host 0.0.0.0
+# The environment comes only from uv.lock (uv sync --frozen), as `make venv` builds it; rebuild
+# the image when uv.lock changes. No uv cache is kept in the image (it would double its size).
 FROM python:3.11-slim-bookworm
 
-# git: DVC keeps its pipeline state (dvc.lock, run cache) in a git repository.
-RUN apt-get update && apt-get install -y --no-install-recommends git \
+# git: DVC keeps the pipeline's state beside the clone's git repository. The mounted clone
+# belongs to the host user; git (and libgit2) refuse a repository of another owner ("dubious
+# ownership") unless it is a safe.directory: the container sees only what was mounted.
+# tini: the command is not PID 1, which ignores SIGTERM, so `docker stop` ends `serve` at once
+# (not after 10 s and a SIGKILL), and Ctrl+C reaches its whole process group, as in a terminal.
+RUN apt-get update && apt-get install -y --no-install-recommends git tini \
     && rm -rf /var/lib/apt/lists/* \
+    && git config --system --add safe.directory '*' \
     && pip install --no-cache-dir "uv==0.13.8" \
-    && useradd --create-home --uid 1000 app
+    && useradd --uid 1000 --no-create-home --home-dir /tmp app
 
-USER app
-WORKDIR /home/app/project
-ENV UV_PROJECT_ENVIRONMENT=/home/app/project/.venv \
+# The environment lives outside /work, so the mount does not hide it; root owns it, read-only
+# to whoever runs the container.
+WORKDIR /opt/domain-classifier
+ENV UV_PROJECT_ENVIRONMENT=/opt/domain-classifier/.venv \
     UV_COMPILE_BYTECODE=1 \
     UV_NO_CACHE=1 \
-    PATH=/home/app/project/.venv/bin:$PATH
+    UV_PYTHON_DOWNLOADS=never
 
 # Dependencies first: this layer is rebuilt only when the lock file changes.
-COPY --chown=app:app pyproject.toml uv.lock README.md LICENSE ./
+COPY pyproject.toml uv.lock README.md LICENSE ./
 RUN uv sync --frozen --no-dev --no-install-project
 
-COPY --chown=app:app . .
-RUN uv sync --frozen --no-dev \
-    && git init -q -b main \
-    && git add -A \
-    && git -c user.name=image -c user.email=image@localhost commit -qm "project as built"
+COPY domain_classifier ./domain_classifier
+RUN uv sync --frozen --no-dev --no-editable
 
-ENTRYPOINT ["domain-classifier"]
+# PYTHONPATH: the mounted clone's domain_classifier comes first, as an editable install does on
+# the host, so the console script runs the same code as the stages DVC starts in /work (the
+# installed copy answers when nothing is mounted).
+# HOME, USER: any --user uid, one the image does not know included, gets a writable home
+# (Keras, Matplotlib) and a user name (DVC and MLflow ask for one).
+ENV PATH=/opt/domain-classifier/.venv/bin:$PATH \
+    PYTHONPATH=/work \
+    HOME=/tmp \
+    USER=app
+
+WORKDIR /work
+USER app
+# serve (MLflow scoring server) and ui (MLflow UI): pass --host 0.0.0.0 and publish with -p.
+EXPOSE 5000 2020
+ENTRYPOINT ["tini", "-g", "--", "domain-classifier"]
 CMD ["--help"]

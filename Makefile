@@ -28,7 +28,13 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-venv: $(VENV)/.installed  ## the environment (.venv) from pyproject.toml and uv.lock
+# The page `dvc plots show` fills (.dvc/config plots.html_template): Vega, Vega-Lite and
+# vega-embed inlined from the installed vl-convert-python (~0.9 MB), so it draws offline.
+PLOTS_PAGE := .dvc/offline_plots.html
+$(PLOTS_PAGE): $(VENV)/.installed domain_classifier/tools/plot_templates.py
+	@$(BIN)/python -m domain_classifier.tools.plot_templates --page $@ >/dev/null
+
+venv: $(VENV)/.installed $(PLOTS_PAGE)  ## the environment (.venv) from pyproject.toml and uv.lock
 
 # Outputs the default DVC remote (.dvc/config) holds for this dvc.lock are pulled, so
 # `dvc repro` trains only what is missing; a missing or empty remote just means training all.
@@ -88,11 +94,10 @@ REV ?= main
 report: venv  ## report.md and report/ against REV (default main), as CI posts it
 	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.review --rev $(REV)
 
-# Experiments with only the columns that decide: per-family val/test macro-F1 (evaluate.json)
-# and the champion (champion.json). --keep protects what --drop '.*' would remove.
-EXP_KEEP := ^(Experiment|Created|([^:]+:)?(\w+\.(val|test)\.macro_f1|family|val_macro_f1|test_macro_f1|test_accuracy))$$
-experiments: venv  ## dvc exp show with only the columns that decide
-	$(IN_VENV) dvc exp show --drop '.*' --keep '$(EXP_KEEP)' $(EXP_ARGS)
+# Experiments in 120 columns: the champion, its test macro-F1 minus the baseline's, and each
+# candidate's val/test macro-F1 (dvc exp show --json underneath; EXP_ARGS go to it, e.g. -A).
+experiments: venv  ## one line per experiment: champion, minus baseline, val/test per family
+	@$(IN_VENV) $(BIN)/python -m domain_classifier.evaluation.summary experiments $(EXP_ARGS)
 
 benchmark: venv  ## predict throughput, linear champion on both cores
 	$(BIN)/python -m domain_classifier.tools.predict_benchmark

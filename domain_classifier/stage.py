@@ -8,10 +8,10 @@ import os
 
 import click
 
+from domain_classifier import quiet_tensorflow
 from domain_classifier.errors import InputError, one_line
 
-# Must be set before TensorFlow is first imported, or its C++ banner floods the stage log.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow.install()  # before TensorFlow's first import, wherever that happens
 # Progress bars for local artifact copies only clutter the stage log.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 

@@ -48,7 +48,7 @@ def main(params_file, evaluation, models_dir, metrics, split_dir, calibration, p
         # above) and test metrics are those of the uncalibrated model.
         calibrated, report, plots = calibrate(load_model(source), splits)
         save_calibrated(source, Path(models_dir) / "champion", calibrated)
-    summary = champion_summary(family, results)
+    summary = champion_summary(family, results, report)
     write_json(summary, metrics)
     write_json(report, calibration)
     for name, table in plots.items():

@@ -1,8 +1,11 @@
-"""Print the metrics table that `make run` ends with: one line per candidate, the champion
-marked, and the champion minus the baseline with its paired bootstrap interval."""
+"""The tables a person reads in a terminal: `make metrics` (one line per candidate, the
+champion marked, the champion minus the baseline with its paired bootstrap interval) and
+`make experiments` (one line per experiment, within 120 columns)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +22,12 @@ def metrics_table(evaluation: dict, champion: dict) -> str:
     for family, result in evaluation.items():
         val, test = result["val"], result["test"]
         mark = "  <- champion" if family == champion.get("family") else ""
+        if (
+            mark
+            and family != REFERENCE
+            and val["macro_f1"] <= evaluation[REFERENCE]["val"]["macro_f1"]
+        ):
+            mark += ", not above the baseline on validation"
         if family == REFERENCE:
             mark += "  (reference: TF-IDF + LinearSVC C=1)"
         lines.append(
@@ -43,6 +52,67 @@ def difference_line(evaluation: dict, champion: dict) -> str:
     )
 
 
+SCORES, CHAMPION = "metrics/scores/", "metrics/champion.json"
+
+
+def experiment_rows(exp_show: list[dict]) -> list[tuple[str, dict]]:
+    """(name, metrics by file) for each commit and each experiment of `dvc exp show --json`."""
+    rows = []
+    for commit in exp_show:
+        rev = commit["rev"]
+        rows.append(
+            (commit["name"] or (rev if rev == "workspace" else rev[:7]), commit["data"]["metrics"])
+        )
+        for experiment in commit.get("experiments") or []:
+            for rev in experiment["revs"]:
+                name = rev["name"] or rev["rev"][:7]
+                rows.append((f"  {name}", (rev.get("data") or {}).get("metrics", {})))
+    return rows
+
+
+def experiments_table(rows: list[tuple[str, dict]]) -> str:
+    """The champion, its test macro-F1 minus the baseline's, and each candidate's val/test
+    macro-F1: 119 columns for seven candidates."""
+    candidates = sorted(
+        {
+            path[len(SCORES) : -len(".json")]
+            for _, m in rows
+            for path in m
+            if path.startswith(SCORES)
+        }
+    )
+    candidates = [c for c in candidates if c != REFERENCE] + [REFERENCE] * (REFERENCE in candidates)
+    head = f"{'experiment':<16} {'champion':<8} {'test-base':>9}"
+    lines = [head + "".join(f" {name[:11]:>11}" for name in candidates)]
+    lines.append(" " * len(head) + "".join(f" {'val/test':>11}" for _ in candidates))
+    for name, metrics in rows:
+        champion = metrics.get(CHAMPION, {}).get("data", {})
+        family = champion.get("family", "-")
+        diff = champion.get("test_minus_baseline")
+        cells = [f"{name[:16]:<16} {family[:8]:<8} {'-' if diff is None else f'{diff:+.4f}':>9}"]
+        for candidate in candidates:
+            scores = metrics.get(f"{SCORES}{candidate}.json", {}).get("data", {})
+            cell = "-"
+            if "val_macro_f1" in scores:
+                cell = f"{scores['val_macro_f1']:.3f}/{scores['test_macro_f1']:.3f}"
+            cells.append(f"{cell:>11}")
+        lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+def experiments(dvc_args: list[str]) -> int:
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "exp", "show", "--json", *dvc_args],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        print(done.stderr.strip() or "dvc exp show failed", file=sys.stderr)
+        return done.returncode
+    print(experiments_table(experiment_rows(json.loads(done.stdout))))
+    return 0
+
+
 def main(metrics_dir: str = "metrics") -> int:
     try:
         evaluation = read_json(Path(metrics_dir) / "evaluate.json")
@@ -55,4 +125,6 @@ def main(metrics_dir: str = "metrics") -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["experiments"]:
+        sys.exit(experiments(sys.argv[2:]))
     sys.exit(main())

@@ -35,6 +35,7 @@ from domain_classifier.data.tables import (
 from domain_classifier.errors import InputError
 from domain_classifier.model_store import TitleModel
 from domain_classifier.params import require
+from domain_classifier.progress import RowProgress
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class PredictParams:
     output: str
     text_column: str = "title"
     top_k: int = 3
-    chunk_rows: int = 50000
+    chunk_rows: int = 10000
     # OWASP's rule for CSV opened in a spreadsheet: a cell starting with = + - @ tab or CR is
     # a formula there, so such cells get a leading quote. Off: cells are copied verbatim.
     csv_formula_guard: bool = True
@@ -182,12 +183,12 @@ def flag_review(scored: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
 
 def predict_file(model: TitleModel, params: PredictParams) -> dict:
     """Score params.input into params.output; return rows, blank titles and rows per second."""
-    start, rows, blanks, filed = time.perf_counter(), 0, 0, 0
+    blanks, filed = 0, 0
     threshold = review_threshold_of(model, params.review_precision)
     k = min(params.top_k, len(model.labels))
+    progress = RowProgress(table_rows(params.input))
     # Workers fork first, before reading starts any thread in this process.
     with ChunkScorer(model, k, params.workers) as scorer, atomic_path(params.output) as tmp:
-        total = table_rows(params.input)
         writer = _ChunkWriter(tmp, table_format(params.output), params.csv_formula_guard)
         try:
             for chunk, blank, ranked in scorer.ranked(_checked_chunks(params, model)):
@@ -195,15 +196,16 @@ def predict_file(model: TitleModel, params: PredictParams) -> dict:
                 scored = flag_review(scored, threshold)
                 filed += int((~scored[REVIEW_COLUMN].fillna(True)).sum())
                 writer.write(scored)
-                rows, blanks = rows + len(chunk), blanks + int(blank.sum())
+                blanks += int(blank.sum())
                 if len(chunk):
-                    _log_progress(rows, total, time.perf_counter() - start)
+                    progress.advance(len(chunk))
         finally:
             writer.close()
-        if rows == 0:
+        seconds = progress.finish()
+        if progress.rows == 0:
             raise InputError(f"{params.input}: table has no rows")
     filed = None if threshold is None else filed
-    return batch_stats(params.input, rows, blanks, time.perf_counter() - start, filed)
+    return batch_stats(params.input, progress.rows, blanks, seconds, filed)
 
 
 def _checked_chunks(params: PredictParams, model: TitleModel):
@@ -297,7 +299,8 @@ class ChunkScorer:
         pending = collections.deque()
         for chunk, blank, titles in chunks:
             pending.append((chunk, blank, self.pool.submit(_rank_in_worker, titles, self.k)))
-            if len(pending) >= 2 * self.workers:
+            # Chunks already scored go out at once (progress moves while reading goes on).
+            while len(pending) >= 2 * self.workers or (pending and pending[0][2].done()):
                 chunk, blank, future = pending.popleft()
                 yield chunk, blank, future.result()
         while pending:
@@ -322,11 +325,6 @@ def batch_stats(source: str, rows: int, blanks: int, seconds: float, filed: int 
         "seconds": seconds,
         "rows_per_second": rows / seconds if seconds else float("inf"),
     }
-
-
-def _log_progress(rows: int, total: int | None, seconds: float) -> None:
-    of = f" of {total:,} ({rows / total:.0%})" if total else ""
-    log.info("scored %s rows%s, %s rows/s", f"{rows:,}", of, f"{rows / max(seconds, 1e-9):,.0f}")
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

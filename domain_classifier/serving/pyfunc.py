@@ -41,10 +41,11 @@ def output_schema(k: int) -> list[tuple[str, str]]:
     return [(n, "double" if n.endswith("probability") else "string") for n in output_columns(k)]
 
 
-# No input schema on purpose: MLflow's enforcement would turn numbers and nulls into text and
-# score the first of several columns; `titles_of` validates requests as predict does instead.
+# The input schema says what to send (a `title` string), for the UI and for readers of the
+# MLmodel; MLflow does not enforce it (it would turn numbers and nulls into text, refuse a list
+# of titles and a single unnamed column): `titles_of` validates requests as predict does.
 SIGNATURE = ModelSignature(
-    inputs=None,
+    inputs=Schema([ColSpec("string", TITLE)]),
     outputs=Schema(
         [
             *(ColSpec(kind, name) for name, kind in output_schema(TOP_K)),
@@ -58,6 +59,11 @@ SIGNATURE = ModelSignature(
         ]
     ),
 )
+# MLflow leaves the input of a model whose signature came from type hints to the model itself
+# (`PyFuncModel._predict` enforces only the params schema then); the scoring server's parsing of
+# such a model is taken over by `keep_request_types`. Saved in the MLmodel as
+# `is_signature_from_type_hint: true`.
+SIGNATURE._is_signature_from_type_hint = True
 # Pinned to what this environment runs; inferring them costs ~8 s per logged model.
 REQUIREMENTS = (
     "mlflow",
@@ -148,16 +154,17 @@ def _are_records(value) -> bool:
 
 def keep_request_types() -> None:
     """Hand this model the JSON values of an `{"inputs": ...}` or `{"instances": ...}`
-    request as they were sent (`instances` records as a DataFrame's columns).
+    request as they were sent (`instances` records as a DataFrame's columns), and read
+    `dataframe_split`/`dataframe_records` requests with pandas, as MLflow does for a model
+    without an input schema.
 
-    Without an input schema, MLflow's scoring server turns those lists into numpy arrays
+    MLflow's own parsing does not fit this model. It turns `inputs` lists into numpy arrays
     (`proto_json_utils.convert_data_type`: `np.array(data)`), which makes `["Shampoo", 5]` the
-    strings "Shampoo" and "5" before `predict` can see the 5 (and `true` becomes "True"). An
-    input schema cannot help: an `Any` column makes `["a", "b"]` one row holding a list, and
-    refuses lists and Series from Python callers; a type-hint signature refuses the
-    `dataframe_split` requests the server also takes. So the server's JSON parsing is wrapped,
-    for this model only, in the process that loads it; other formats and models are parsed
-    as before. Idempotent."""
+    strings "Shampoo" and "5" before `predict` can see the 5 (and `true` becomes "True"); with
+    the `title` input schema it would cast values to text too, and for a signature marked as
+    from type hints (SIGNATURE is, so that MLflow leaves validation to `titles_of`) it takes
+    only `inputs`. So the server's JSON parsing is wrapped, for this model only, in the process
+    that loads it; other models are parsed as before. Idempotent."""
     from mlflow.pyfunc import scoring_server as server
 
     parse = getattr(server, "_parse_json_data", None)
@@ -166,21 +173,24 @@ def keep_request_types() -> None:
 
     @functools.wraps(parse)
     def parse_keeping_types(data, metadata, input_schema):
-        if input_schema is None and _is_title_model(metadata):
-            request = server._decode_json_input(data)
-            formats = set(request) & server.SUPPORTED_FORMATS
-            if not server.is_unified_llm_input(request) and len(formats) == 1:
-                (form,) = formats
-                value = request[form]
-                if form == server.INSTANCES and _are_records(value):
-                    try:
-                        value = pd.DataFrame(value)
-                    except ValueError as exc:
-                        raise _refuse(f"cannot read the request's records: {exc}") from None
-                if form in (server.INPUTS, server.INSTANCES):
-                    params = request.get(server.SERVING_PARAMS_KEY)
-                    return server.ParsedJsonInput(value, params, False)
-        return parse(data, metadata, input_schema)
+        if not _is_title_model(metadata):
+            return parse(data, metadata, input_schema)
+        request = server._decode_json_input(data)  # a dict, or refused
+        if server.is_unified_llm_input(request):
+            return parse(data, metadata, input_schema)
+        params = request.get(server.SERVING_PARAMS_KEY)
+        forms = {key: request[key] for key in server.SUPPORTED_FORMATS if key in request}
+        if len(forms) == 1 and set(forms) & {server.INPUTS, server.INSTANCES}:
+            ((form, value),) = forms.items()
+            if form == server.INSTANCES and _are_records(value):
+                try:
+                    value = pd.DataFrame(value)
+                except ValueError as exc:
+                    raise _refuse(f"cannot read the request's records: {exc}") from None
+            return server.ParsedJsonInput(value, params, False)
+        # dataframe_split / dataframe_records (or a request with no or several formats, which
+        # MLflow refuses with its usual message), read with no schema: no value is cast.
+        return server.ParsedJsonInput(server.infer_and_parse_data(forms, None), params, False)
 
     parse_keeping_types.keeps_title_types = True
     server._parse_json_data = parse_keeping_types
@@ -237,8 +247,12 @@ class TitleClassifier(mlflow.pyfunc.PythonModel):
         )
 
 
-def log_title_model(model_dir: Path | str) -> str:
-    """Log `model_dir` as the active run's model; return its model URI."""
+def log_title_model(
+    model_dir: Path | str, *, tags: dict | None = None, model_id: str | None = None
+) -> str:
+    """Log `model_dir` as the active run's model (or into the logged model `model_id`, made
+    beforehand for a run that has ended); return its model URI. `tags` go on the logged model
+    (they say which folder, by its DVC hash, it holds)."""
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=str(Path(__file__).with_name("pyfunc_entry.py")),
@@ -246,6 +260,8 @@ def log_title_model(model_dir: Path | str) -> str:
         code_paths=[str(PACKAGE_DIR)],
         signature=SIGNATURE,
         pip_requirements=pip_requirements(),
+        tags={k: str(v) for k, v in (tags or {}).items()} or None,
+        model_id=model_id,
     )
     return info.model_uri
 

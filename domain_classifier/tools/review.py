@@ -6,6 +6,7 @@ reads on a pull request can be rebuilt and checked locally with one command.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,13 +19,15 @@ import click
 
 from domain_classifier.data.tables import atomic_dir, atomic_path, read_json
 from domain_classifier.errors import InputError
+from domain_classifier.evaluation.selection import REFERENCE  # the row a candidate must beat
 from domain_classifier.tools.offline_plots import plot_specs, png_bytes, write_offline_html
 
 CHAMPION = Path("metrics/champion.json")
+EVALUATION = Path("metrics/evaluate.json")  # {family: {val: {macro_f1, ...}, test: {...}}}
 HTML_NAME = "plots.html"
 FOLD_ROWS = 30  # a longer table goes in a <details> fold, so the charts stay in view
 # Metrics a reviewer decides on, kept out of the fold: the columns `make experiments` shows.
-HEADLINE = re.compile(r"\w+\.(val|test)\.macro_f1|family|val_macro_f1|test_macro_f1|test_accuracy")
+HEADLINE = re.compile(r"family|val_macro_f1|test_macro_f1|test_minus_baseline|test_ece")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,87 @@ def champion_line(champion: dict) -> str:
     return (
         f"**Champion: `{champion['family']}`**: validation macro-F1 "
         f"{champion['val_macro_f1']:.4f}, test macro-F1 {champion['test_macro_f1']:.4f}, "
-        f"test accuracy {champion['test_accuracy']:.4f}"
+        f"test ECE {champion['test_ece']:.4f}"
     )
+
+
+def read_at(rev: str, path: Path, root: Path | str = ".") -> dict | None:
+    """A JSON file as `rev` has it (any revision DVC accepts), or None where it has none."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        return json.loads(dvc.api.read(path.as_posix(), repo=str(root), rev=rev))
+    except (DvcException, FileNotFoundError, ValueError):
+        return None
+
+
+def _scores(evaluation: dict | None) -> dict[str, tuple[float, float]]:
+    """{family: (val macro-F1, test macro-F1)} of an evaluate.json, {} for None."""
+    return {
+        family: (result["val"]["macro_f1"], result["test"]["macro_f1"])
+        for family, result in (evaluation or {}).items()
+    }
+
+
+def score_table(
+    rev: str,
+    evaluation: dict,
+    champion: dict,
+    before: dict | None = None,
+    before_champion: dict | None = None,
+) -> str:
+    """Every candidate's val and test macro-F1, best on validation first, the champion in bold
+    and the baseline marked, with the change from `rev`'s `before` scores (None: `rev` has none)
+    where any moved: the numbers that decide, shown whether or not a metric changed."""
+    name = champion.get("family")
+    now, then = _scores(evaluation), _scores(before)
+    moved = before is not None and (
+        set(now) != set(then)
+        or any(round(a, 4) != round(b, 4) for f in now for a, b in zip(now[f], then[f]))
+    )
+    header = "| model | val macro-F1 | test macro-F1 |"
+    rule = "|:--|--:|--:|"
+    if moved:
+        header += f" val vs `{rev}` | test vs `{rev}` |"
+        rule += "--:|--:|"
+    rows = [header, rule]
+    for family in sorted(now, key=lambda f: -now[f][0]):
+        label = f"`{family}`"
+        if family == name:
+            label = f"**`{family}` (champion)**"
+        elif family == REFERENCE:
+            label += " (reference: TF-IDF + LinearSVC)"
+        cells = [label, *(f"{score:.4f}" for score in now[family])]
+        if moved:
+            cells += [
+                f"{a - b:+.4f}" if family in then else "new"
+                for a, b in zip(now[family], then.get(family, now[family]))
+            ]
+        rows.append("| " + " | ".join(cells) + " |")
+    notes = []
+    if name == REFERENCE:
+        notes.append("The champion is the baseline: no candidate beat it on validation.")
+    elif name in now and REFERENCE in now:
+        val = now[name][0] - now[REFERENCE][0]
+        line = f"Champion minus baseline: val {val:+.4f}"
+        test = evaluation[name]["test"]
+        if "minus_baseline" in test:
+            line += (
+                f", test {test['minus_baseline']:+.4f} (paired bootstrap interval "
+                f"{test['minus_baseline_low']:+.4f} to {test['minus_baseline_high']:+.4f})"
+            )
+        notes.append(line + ".")
+        if val <= 0:
+            notes.append(f"**`{name}` is not above the baseline on validation.**")
+    was = (before_champion or {}).get("family")
+    if was and was != name:
+        notes.append(f"Champion at `{rev}`: `{was}`.")
+    if before is None:
+        notes.append(f"`{rev}` has no `{EVALUATION.as_posix()}` to compare with.")
+    elif not moved:
+        notes.append(f"Same scores at `{rev}`.")
+    return "\n".join(rows) + "\n\n" + " ".join(notes)
 
 
 def folded(chart: str, champion_family: str) -> bool:
@@ -97,9 +179,16 @@ def _section(table: str, what: str, summary: str = "") -> str:
 
 
 def report_markdown(
-    rev: str, champion: dict, metrics: str, params: str, images: list[tuple[str, str]], html: str
+    rev: str,
+    champion: dict,
+    metrics: str,
+    params: str,
+    images: list[tuple[str, str]],
+    html: str,
+    scores: str = "",
 ) -> str:
-    """The report's text; `images` are (chart title, path relative to the report) in order."""
+    """The report's text; `images` are (chart title, path relative to the report) in order;
+    `scores` the score table (score_table), shown first."""
     # A heading per chart gives the contents list its anchors (and keeps images apart).
     shown = [
         f"#### {title}\n\n![{title}]({path})\n"
@@ -119,6 +208,7 @@ def report_markdown(
         "",
         champion_line(champion),
         "",
+        *([scores, ""] if scores else []),
         "Contents: [Metrics](#metrics) · [Params](#params) · [Plots](#plots)",
         "",
         *contents,
@@ -173,6 +263,13 @@ def build_report(
     metrics = dvc_diff("metrics", rev, root)  # first: it also rejects an unknown revision
     params = dvc_diff("params", rev, root)
     champion = read_json(Path(root) / CHAMPION)
+    scores = score_table(
+        rev,
+        read_json(Path(root) / EVALUATION),
+        champion,
+        read_at(rev, EVALUATION, root),
+        read_at(rev, CHAMPION, root),
+    )
     specs = plot_specs(rev, root)
     names = [image_name(i, title) for i, title in enumerate(specs, 1)]
     with atomic_dir(images_dir) as tmp:
@@ -187,6 +284,7 @@ def build_report(
         params,
         [(t, (relative / n).as_posix()) for t, n in zip(specs, names)],
         (relative / HTML_NAME).as_posix(),
+        scores,
     )
     with atomic_path(out) as tmp_md:
         tmp_md.write_text(text, encoding="utf-8")

@@ -1,7 +1,7 @@
 """What DVC records for a stage: dependency and output hashes, params, the git commit.
 
-Computed with DVC's own code, so an MLflow run's tags match the `dvc.lock` entry that the
-stage's successful run writes.
+Computed with DVC's own code, so an MLflow run's few tags and its `lineage.json` artifact
+match the `dvc.lock` entry that the stage's successful run writes.
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ def stage_record(stage_name: str) -> dict | None:
         }
 
 
+LINEAGE_ARTIFACT = "lineage.json"
+
+
 def stage_tags(record: dict | None, stage_name: str) -> dict[str, str]:
-    """MLflow tags tracing a run to its dvc.lock entry."""
+    """The few MLflow tags tracing a run to its dvc.lock entry (the stage, the commit, the
+    params hash); every dependency's and output's hash goes to `lineage.json` instead."""
     if record is None:
         return {"dvc.stage": stage_name}
     return {
@@ -45,5 +49,31 @@ def stage_tags(record: dict | None, stage_name: str) -> dict[str, str]:
         "git.commit": record["commit"],
         "git.dirty": str(record["dirty"]).lower(),
         "dvc.params_md5": record["params_md5"],
-        **{f"dvc.dep.{path}": md5 for path, md5 in record["deps"].items()},
     }
+
+
+def lineage_document(record: dict | None, stage_name: str) -> dict:
+    """What `lineage.json` holds: the stage, its commit, and each dependency's and output's
+    hash exactly as dvc.lock records them (paths untruncated, unlike tag keys)."""
+    if record is None:
+        return {"stage": stage_name, "traced": False}
+    return {
+        "stage": stage_name,
+        "git": {"commit": record["commit"], "dirty": record["dirty"]},
+        "params_md5": record["params_md5"],
+        "deps": dict(sorted(record["deps"].items())),
+        "outs": dict(sorted(record["outs"].items())),
+    }
+
+
+def log_lineage(record: dict | None, stage_name: str, run_id: str | None = None) -> None:
+    """Tag the run (the active one unless `run_id`) and log its `lineage.json`."""
+    from mlflow import MlflowClient
+    from mlflow.entities import RunTag
+    from mlflow.tracking.fluent import active_run
+
+    run_id = run_id or active_run().info.run_id
+    client = MlflowClient()
+    tags = [RunTag(key, value) for key, value in stage_tags(record, stage_name).items()]
+    client.log_batch(run_id, tags=tags)
+    client.log_dict(run_id, lineage_document(record, stage_name), LINEAGE_ARTIFACT)

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from domain_classifier.errors import InputError
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 EXPERIMENT_NAME = re.compile(r"^[\w][\w .:/-]*$")
 SQLITE = "sqlite:///"
+ARTIFACTS = "mlruns"  # beside params.yaml, whatever folder the project is moved to
 # MLflow 3's UI opens on GenAI pages unless the experiment is tagged and linked as classic ML;
 # its runs table shows metric columns only from a saved view, shared through a tag too.
 VIEW_KEY = "training-runs"
@@ -80,14 +82,29 @@ def _resolved(uri: str) -> str:
     return uri
 
 
+_chosen_project: Path | None = None
+
+
+def use_project(root: Path | None) -> None:
+    """Make `root` the project of this process: `domain-classifier` passes the one it found
+    (its --project, DOMAIN_CLASSIFIER_PROJECT, or the folder above holding dvc.yaml)."""
+    global _chosen_project
+    _chosen_project = Path(root).resolve() if root is not None else None
+
+
 def project_root() -> Path:
-    """The project a stage runs for: DVC sets DVC_ROOT to it, also for queued experiments,
-    which run in a temporary copy under .dvc/tmp/exps/."""
+    """The project a stage or command runs for: the one `domain-classifier` chose; for a
+    stage, DVC_ROOT, which DVC sets also for queued experiments (they run in a temporary copy
+    under .dvc/tmp/exps/); else the current folder."""
+    if _chosen_project is not None:
+        return _chosen_project
     return Path(os.environ.get("DVC_ROOT") or Path.cwd()).resolve()
 
 
 def in_temporary_workspace() -> bool:
-    return project_root() != Path.cwd().resolve()
+    """Whether this stage runs in a queued experiment's temporary copy of the project."""
+    root = os.environ.get("DVC_ROOT")
+    return bool(root) and Path(root).resolve() != Path.cwd().resolve()
 
 
 @contextlib.contextmanager
@@ -116,12 +133,13 @@ def connect(params_file) -> MlflowParams | None:
 
     mlflow.set_tracking_uri(params.uri)
     try:
+        rebase_artifacts(params)  # a moved project logs into its own mlruns/, not the old
         with _environ(PROBE_ENV):  # one quick try, not MLflow's minutes of retries
             if params.uri.startswith(SQLITE) and not mlflow.get_experiment_by_name(
                 params.experiment
             ):
                 # Else artifacts land in ./mlruns of whichever workspace logs first.
-                mlflow.create_experiment(params.experiment, (project_root() / "mlruns").as_uri())
+                mlflow.create_experiment(params.experiment, project_artifacts().as_uri())
             experiment = mlflow.set_experiment(params.experiment)
             if not EXPERIMENT_TAGS.items() <= experiment.tags.items():  # stores made before
                 mlflow.set_experiment_tags(EXPERIMENT_TAGS)
@@ -135,12 +153,26 @@ def connect(params_file) -> MlflowParams | None:
 
 
 @contextlib.contextmanager
-def owned_run(**kwargs):
+def owned_run(start_time: float | None = None, **kwargs):
     """`mlflow.start_run`, tagged with this host and process id: if the process is killed
-    mid-run, the run stays RUNNING, and the next `connect` can tell it is nobody's."""
+    mid-run, the run stays RUNNING, and the next `connect` can tell it is nobody's.
+
+    `start_time` (seconds since the epoch) dates the run from when its work began, e.g. a
+    training's first trial, rather than from when it is logged."""
     import mlflow
 
-    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), **kwargs.pop("tags", {})}
+    if start_time is not None:  # only create_run takes a start time; start_run then resumes it
+        from mlflow.tracking.context import registry as context
+
+        experiment = mlflow.get_experiment_by_name(kwargs.pop("experiment"))
+        created = mlflow.MlflowClient().create_run(
+            experiment.experiment_id,
+            start_time=round(start_time * 1000),
+            tags=context.resolve_tags(tags),  # source, user, git: what start_run adds
+            run_name=kwargs.pop("run_name", None),
+        )
+        kwargs["run_id"] = created.info.run_id
     with mlflow.start_run(tags=tags, **kwargs) as run:
         yield run
 
@@ -213,7 +245,7 @@ def flat_params(values: dict) -> dict[str, str]:
 
 
 def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str):
-    """Runs that logged exactly this DVC model directory, newest first.
+    """Runs that logged exactly this DVC model directory as their own model, newest first.
 
     A run killed before its model was logged (a `kill -9` mid-`sync` or mid-training) has
     the family and hash tags but no `model_uri`: nothing to register, and skipping it lets
@@ -230,11 +262,31 @@ def _runs_that_logged(client, params: MlflowParams, family: str, model_md5: str)
     return [run for run in runs if run.data.tags.get("model_uri")]
 
 
+def _models_holding(client, params: MlflowParams, family: str, model_md5: str) -> list[str]:
+    """URIs of the logged models that hold exactly this DVC model directory, newest first:
+    those tagged with its hash (the champion `select` logs into its family's training run),
+    then those of runs tagged with it (a training run's own model, in stores logged before
+    models were tagged). Only READY models count: one whose upload was killed is PENDING."""
+    from mlflow.entities import LoggedModelStatus
+
+    experiment = client.get_experiment_by_name(params.experiment)
+    tagged = client.search_logged_models(
+        [experiment.experiment_id],
+        f"tags.family = '{family}' AND tags.`{MODEL_MD5_TAG}` = '{model_md5}'",
+        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
+        max_results=100,
+    )
+    uris = [m.model_uri for m in tagged if m.status == LoggedModelStatus.READY]
+    runs = _runs_that_logged(client, params, family, model_md5)
+    return list(dict.fromkeys([*uris, *(run.data.tags["model_uri"] for run in runs)]))
+
+
 def register_model(
     params: MlflowParams, *, family: str, model_md5: str | None, summary: dict
 ) -> str | None:
-    """Register the version of the run that logged this exact model (once per model) and
-    promote it to `champion`; None when no run logged it.
+    """Register the logged model that holds this exact model (once per model) and promote it
+    to `champion`; None when no run logged it. The version's source run is the run that
+    logged the model: for a champion, its family's training run.
 
     A queued experiment, in its temporary workspace, registers but does not promote:
     `@champion` follows the project's own workspace, which `predict` and `serve` read.
@@ -243,11 +295,11 @@ def register_model(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    runs = _runs_that_logged(client, params, family, model_md5) if model_md5 else []
-    if not runs:
+    uris = _models_holding(client, params, family, model_md5) if model_md5 else []
+    if not uris:
         return None
-    name, run_ids = params.registered_model, {run.info.run_id for run in runs}
-    existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id in run_ids]
+    name = params.registered_model
+    existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.source in uris]
     if existing:
         version = max(existing, key=lambda v: int(v.version)).version
     else:
@@ -255,7 +307,7 @@ def register_model(
         if in_temporary_workspace():
             tags["dvc.experiment"] = os.environ.get("DVC_EXP_NAME", "")
         version = mlflow.register_model(
-            runs[0].data.tags["model_uri"], name, tags={k: str(v) for k, v in tags.items()}
+            uris[0], name, tags={k: str(v) for k, v in tags.items()}
         ).version
     if in_temporary_workspace():
         log.info(
@@ -290,7 +342,7 @@ def load_registered(uri: str, params_file, trust: bool = False):
     Python from the store runs. Its hash must equal the `dvc.model_md5` tag of the run that
     logged it (what dvc.lock recorded when it was trained) unless `trust`.
     """
-    params = load_section(MlflowParams, "mlflow", params_file)
+    params = store_params(params_file)
     _require_store(uri, params)
     import mlflow
 
@@ -333,15 +385,29 @@ def _download_title_model(uri: str, directory: str) -> str:
 
 
 def _logged_model_md5(client, uri: str) -> str:
-    """The `dvc.model_md5` tag of the run that logged the model `uri` names."""
+    """The `dvc.model_md5` recorded for the model `uri` names: its logged model's tag, or
+    that of the run that logged it."""
     from mlflow.store.artifact.utils.models import get_model_name_and_version
 
     found = get_model_name_and_version(client, uri)
     if len(found) == 1:  # models:/<model id>, a logged model that was never registered
-        run_id = client.get_logged_model(found[0]).source_run_id
-    else:
-        run_id = client.get_model_version(*found).run_id
-    return client.get_run(run_id).data.tags.get(MODEL_MD5_TAG, "")
+        model = client.get_logged_model(found[0])
+        return recorded_model(client, model.source_run_id, model.model_uri)[1]
+    version = client.get_model_version(*found)
+    return recorded_model(client, version.run_id, version.source)[1]
+
+
+def recorded_model(client, run_id: str | None, source: str) -> tuple[str, str]:
+    """(family, dvc.model_md5) recorded for a logged model: on the model itself when it is
+    tagged (a champion logged into its training run, which holds two models), else on the
+    run that logged it."""
+    prefix = "models:/"
+    if source.startswith(prefix) and "/" not in source[len(prefix) :]:
+        tags = client.get_logged_model(source[len(prefix) :]).tags
+        if tags.get(MODEL_MD5_TAG):
+            return tags.get("family", ""), tags[MODEL_MD5_TAG]
+    tags = client.get_run(run_id).data.tags if run_id else {}
+    return tags.get("family", ""), tags.get(MODEL_MD5_TAG, "")
 
 
 def champion_uri(params: MlflowParams) -> str:
@@ -351,13 +417,14 @@ def champion_uri(params: MlflowParams) -> str:
 def require_champion(params: MlflowParams) -> None:
     """Refuse in one line unless the store holds a champion; an absent SQLite store is not
     opened, since opening one creates an empty database file."""
-    shown = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
+    shown = _shown(params)
     missing = InputError(
-        f"no model registered as {champion_uri(params)} in {shown}; run `make run` first"
+        f"no model registered as {champion_uri(params)} in {shown}; run `make run` there first"
     )
     uri = params.uri
     if not _store_exists(uri):
         raise missing
+    _rebased(params)
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -368,6 +435,12 @@ def require_champion(params: MlflowParams) -> None:
         raise missing from None
     except Exception as exc:  # e.g. a tracking server that is down
         raise InputError(f"MLflow tracking store {shown} unreachable: {_first_line(exc)}") from None
+
+
+def _shown(params: MlflowParams) -> str:
+    """The store as the user named it, with the project a relative path is taken from."""
+    named = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
+    return named if _resolved(named) == named else f"{named} (project {project_root()})"
 
 
 def refuse_new_store(params: MlflowParams) -> None:
@@ -389,6 +462,15 @@ def _require_store(model_uri: str, params: MlflowParams) -> None:
         raise InputError(
             f"{model_uri}: cannot load from MLflow store {params.uri}: it does not exist"
         )
+    _rebased(params)
+
+
+def store_params(params_file) -> MlflowParams:
+    """The mlflow section of `params_file`; None: the defaults (a command outside a project,
+    its store named by MLFLOW_TRACKING_URI)."""
+    if params_file is None:
+        return MlflowParams()
+    return load_section(MlflowParams, "mlflow", params_file)
 
 
 def _local_store(uri: str) -> Path | None:
@@ -415,23 +497,140 @@ def _store_exists(uri: str) -> bool:
     return path.is_file() if uri.startswith(SQLITE) else path.is_dir()
 
 
+def project_artifacts() -> Path:
+    """Where the project's store keeps its artifacts: mlruns/ beside params.yaml."""
+    return project_root() / ARTIFACTS
+
+
+def _project_sqlite(params: MlflowParams) -> Path | None:
+    """The params' own SQLite store if it exists inside the project (so moves with it)."""
+    root = project_root()
+    if not (params.own_store and params.uri.startswith(SQLITE)):
+        return None
+    if not (root / "params.yaml").is_file():  # no project here, only a folder
+        return None
+    path = Path(params.uri[len(SQLITE) :]).resolve()
+    return path if path.is_file() and path.is_relative_to(root) else None
+
+
+def _artifacts_of(location: str) -> Path | None:
+    """The `.../mlruns` folder a local artifact location lies in; None for any other."""
+    parsed = urllib.parse.urlsplit(location)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+        path = Path(urllib.parse.unquote(parsed.path))
+    elif not parsed.scheme:
+        path = Path(location)
+    else:
+        return None
+    if not path.is_absolute() or ARTIFACTS not in path.parts:
+        return None
+    last = len(path.parts) - 1 - path.parts[::-1].index(ARTIFACTS)
+    return Path(*path.parts[: last + 1])
+
+
+def _other_artifact_roots(db) -> list[Path]:
+    here = project_artifacts()
+    found = {_artifacts_of(row[0] or "") for row in db.execute(_LOCATIONS)}
+    return sorted(root for root in found if root is not None and root != here)
+
+
+_LOCATIONS = "SELECT artifact_location FROM experiments"
+
+
+def rebase_artifacts(params: MlflowParams) -> list[Path]:
+    """Re-root the project store's artifact locations at this project's mlruns/; return the
+    old roots it rewrote (none, as a rule).
+
+    MLflow records local artifact locations as absolute paths only (a relative one is taken
+    from the current folder when the experiment is created), so a project folder copied,
+    moved or renamed would go on reading and writing the old folder's mlruns/. They are
+    taken as relative to the project: where the project's own SQLite store names another
+    folder's mlruns/, every stored location under it (experiments, runs, logged models,
+    model versions) is rewritten to this project's, in one transaction, before any use.
+    """
+    path = _project_sqlite(params)
+    if path is None:
+        return []
+    import sqlite3
+
+    # mode=rw: never creates the file; isolation_level None: the transaction is ours.
+    database = f"{path.as_uri()}?mode=rw"
+    with contextlib.closing(
+        sqlite3.connect(database, uri=True, timeout=60, isolation_level=None)
+    ) as db:
+        try:
+            if not _other_artifact_roots(db):
+                return []
+        except sqlite3.OperationalError:  # no experiments table: not an MLflow store yet
+            return []
+        db.execute("BEGIN IMMEDIATE")  # another process may be re-rooting it right now
+        try:
+            old_roots = _other_artifact_roots(db)
+            new = project_artifacts()
+            for old in old_roots:
+                for before, after in ((old.as_uri(), new.as_uri()), (str(old), str(new))):
+                    _replace_prefix(db, before, after)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    for old in old_roots:
+        log.info("MLflow store %s: artifact locations moved from %s to %s", path, old, new)
+    return old_roots
+
+
+def _replace_prefix(db, before: str, after: str) -> None:
+    """In every text column, `before` (a whole value, or the folder a value lies in) becomes
+    `after`."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in tables:
+        if table.startswith("sqlite_"):
+            continue
+        for column in db.execute(f"PRAGMA table_info('{table}')").fetchall():
+            name, kind = column[1], column[2].upper()
+            if not any(text in kind for text in ("CHAR", "TEXT", "CLOB")):
+                continue
+            db.execute(
+                f'UPDATE "{table}" SET "{name}" = ? || substr("{name}", ?) '
+                f'WHERE substr("{name}", 1, ?) = ? '
+                f'AND (length("{name}") = ? OR substr("{name}", ?, 1) = ?)',
+                (after, len(before) + 1, len(before), before, len(before), len(before) + 1, "/"),
+            )
+
+
+def _rebased(params: MlflowParams) -> None:
+    """rebase_artifacts for a command that reads the store: a failure is one line."""
+    import sqlite3
+
+    try:
+        rebase_artifacts(params)
+    except (sqlite3.Error, OSError) as exc:
+        raise InputError(
+            f"MLflow tracking store {params.uri}: its artifact locations name another folder than "
+            f"{project_artifacts()} and cannot be rewritten: {_first_line(exc)}"
+        ) from None
+
+
 def runs_page(params: MlflowParams) -> str:
     """The UI route of the experiment's runs table (relative to the UI's address)."""
-    shown = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
+    shown = _shown(params)
     experiment = None
     if _store_exists(params.uri):
         from mlflow import MlflowClient
 
+        _rebased(params)
         experiment = MlflowClient(params.uri).get_experiment_by_name(params.experiment)
     if experiment is None:
-        raise InputError(f"no experiment {params.experiment!r} in {shown}; run `make run` first")
+        raise InputError(
+            f"no experiment {params.experiment!r} in {shown}; run `make run` there first"
+        )
     return f"#/experiments/{experiment.experiment_id}/runs?{RUNS_VIEW}"
 
 
 def download_model(uri: str, params_file, dst: Path | str) -> Path:
     """A local copy of the MLflow model at `uri` (e.g. `models:/<name>@champion`), looked up
     in the tracking store that `params_file`'s mlflow section names."""
-    params = load_section(MlflowParams, "mlflow", params_file)
+    params = store_params(params_file)
     _require_store(uri, params)
     import mlflow
 

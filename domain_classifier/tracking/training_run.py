@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.data.tables import read_table
 from domain_classifier.evaluation.metrics import evaluate_split
 from domain_classifier.serving.pyfunc import log_title_model
-from domain_classifier.tracking.lineage import stage_record, stage_tags
+from domain_classifier.tracking.lineage import log_lineage, stage_record
 from domain_classifier.tracking.mlflow_store import (
     MODEL_MD5_TAG,
     MlflowParams,
@@ -90,21 +91,30 @@ def log_training(
     split_dir,
     seconds: float,
 ) -> str:
-    """One MLflow run for the training stage of `family` (a Family); returns its run id."""
+    """One MLflow run for the training stage of `family` (a Family); returns its run id.
+
+    Called as soon as training has saved its outputs, `seconds` after it began: the run
+    starts and ends when the training did, so the UI's Duration is the training's, not the
+    logging's. Wall-clock times go to MLflow only, never into a DVC output."""
     import mlflow
 
+    ended = time.time()
     family, score = family.name, family.tuning_score
     stage = f"train_{family}"
     record = stage_record(stage)
     model_md5 = (record or {}).get("outs", {}).get(str(model_dir), "")
-    with owned_run(run_name=family) as run:
-        mlflow.set_tags({"family": family, MODEL_MD5_TAG: model_md5, **stage_tags(record, stage)})
+    tags = {"family": family, MODEL_MD5_TAG: model_md5}
+    with owned_run(
+        start_time=ended - seconds, experiment=params.experiment, run_name=family, tags=tags
+    ) as run:
+        log_lineage(record, stage)
         mlflow.log_params(flat_params({stage: dataclasses.asdict(section), "best": best}))
         mlflow.log_metric(score, float(history["accuracy"].max()))
         for trial, accuracy in enumerate(history["accuracy"]):
             mlflow.log_metric("trial_accuracy", float(accuracy), step=trial)
         mlflow.log_table(flat_history(history), "trials.json")
         log_quality(model, split_dir)
-        mlflow.set_tag("model_uri", log_title_model(model_dir))
+        mlflow.set_tag("model_uri", log_title_model(model_dir, tags=tags))
         mlflow.log_metric("seconds_training", seconds)
+    mlflow.MlflowClient().set_terminated(run.info.run_id, "FINISHED", round(ended * 1000))
     return run.info.run_id

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 import pytest
 
 from tests.support.browser import needs_chromium, render_page
-from tests.support.data import ROOT
 from tests.support.project import read_json, run, stages_run
 from tests.support.review import expected_charts, table_row
 
@@ -18,12 +16,6 @@ pytestmark = [
     pytest.mark.xdist_group("meli"),
     pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning"),
 ]
-
-
-def experiments_keep() -> str:
-    """The --keep pattern `make experiments` documents, read from the Makefile itself."""
-    match = re.search(r"^EXP_KEEP := (.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
-    return match.group(1).replace("$$", "$")
 
 
 @pytest.fixture(scope="module")
@@ -88,21 +80,21 @@ def test_report_shows_the_param_and_the_metric_that_moved(baseline, experiment):
     run([sys.executable, "-m", "domain_classifier.tools.review", "--rev", "main"], baseline)
     text = (baseline / "report.md").read_text()
     assert table_row(text, "params.yaml", "train_sgd.max_iter") == [str(max_iter), "3"]
-    old, new, _ = table_row(text, "metrics/evaluate.json", "sgd.val.macro_f1")
+    old, new, _ = table_row(text, "metrics/scores/sgd.json", "val_macro_f1")
     assert float(old) == pytest.approx(before["sgd"]["val"]["macro_f1"], abs=1e-4)
     assert float(new) == pytest.approx(moved, abs=1e-4)
 
 
-def test_exp_show_lists_the_experiment_with_only_the_deciding_columns(baseline, experiment):
-    table = run(
-        ["dvc", "exp", "show", "--md", "--drop", ".*", "--keep", experiments_keep()], baseline
+def test_make_experiments_lists_the_experiment_in_120_columns(baseline, experiment):
+    command = [sys.executable, "-m", "domain_classifier.evaluation.summary", "experiments"]
+    lines = run(command, baseline).splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert {"sgd", "lstm", "baseline"} <= set(lines[0].split())
+    row = next(line for line in lines if line.split()[0] == "sgd-3-iter")
+    val, _ = row.split()[lines[0].split().index("sgd")].split("/")  # headers align with cells
+    assert float(val) == pytest.approx(
+        read_json(baseline / "metrics/scores/sgd.json")["val_macro_f1"], abs=5e-4
     )
-    header = table.splitlines()[0]
-    assert "sgd-3-iter" in table
-    assert {"sgd.val.macro_f1", "lstm.test.macro_f1", "family", "test_accuracy"} <= {
-        cell.strip() for cell in header.split("|")
-    }
-    assert "max_iter" not in header and "cv_accuracy" not in header
 
 
 @needs_chromium

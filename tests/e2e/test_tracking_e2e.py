@@ -57,6 +57,8 @@ def runs_of(store, family: str | None = None):
 
 
 def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
+    import mlflow
+
     evaluation = read_json(project / "metrics/evaluate.json")
     history = run(["git", "rev-list", "HEAD"], project).split()
     for family in FAMILIES:
@@ -66,7 +68,16 @@ def test_each_training_run_is_traced_to_its_dvc_lock_entry(project, store):
         assert matching, f"no MLflow run logged models/{family} {model_md5}"
         tags, metrics = matching[0].data.tags, matching[0].data.metrics
         assert tags["dvc.stage"] == f"train_{family}" and tags["git.commit"] in history
-        assert {f"dvc.dep.{d['path']}": d["md5"] for d in lock["deps"]}.items() <= tags.items()
+        # Every dependency's hash in one artifact, not a tag each.
+        assert not [key for key in tags if key.startswith("dvc.dep.")]
+        lineage = mlflow.artifacts.load_dict(f"{matching[0].info.artifact_uri}/lineage.json")
+        assert lineage["deps"] == {d["path"]: d["md5"] for d in lock["deps"]}
+        assert lineage["outs"][f"models/{family}"] == model_md5
+        # The run lasts as long as the training did (Duration), not as long as its logging.
+        info = matching[0].info
+        assert info.end_time - info.start_time == pytest.approx(
+            metrics["seconds_training"] * 1000, abs=5
+        )
         params = json.dumps([lock["params"]["params.yaml"]], sort_keys=True)
         assert tags["dvc.params_md5"] == hashlib.md5(params.encode()).hexdigest()
         for split in ("val", "test"):
@@ -95,6 +106,13 @@ def test_champion_alias_follows_select_and_keeps_previous(project, store):
     best = choose_champion(read_json(project / "metrics/evaluate.json"))
     first = champion(store)
     assert first.tags["family"] == best == read_json(project / "metrics/champion.json")["family"]
+    # Its source is the run that trained it (or, for the ensemble, select's run of it): one run
+    # per family per training, no empty `<family>-champion` beside it.
+    source = store.get_run(first.run_id)
+    assert source.info.run_name == best
+    expected_stage = "select" if best == "ensemble" else f"train_{best}"
+    assert source.data.tags["dvc.stage"] == expected_stage
+    assert not [r for r in runs_of(store) if r.info.run_name.endswith("-champion")]
     other = next(f for f in FAMILIES if f != best)
     original = (project / "params.yaml").read_text()
     try:

@@ -13,6 +13,7 @@ import pytest
 CONSOLE = Path(sys.executable).parent / "domain-classifier"
 # A plain shell: the environment's bin/ is not on PATH.
 PLAIN = {**os.environ, "PATH": "/usr/bin:/bin"}
+PLAIN.pop("DOMAIN_CLASSIFIER_PROJECT", None)  # else every folder is inside that project
 
 pytestmark = pytest.mark.skipif(
     not CONSOLE.is_file(), reason=f"{CONSOLE} not installed yet (uv sync installs it)"
@@ -53,10 +54,11 @@ def test_predict_scores_a_file_outside_the_project(saved_sgd_dir, tmp_path):
 
 
 @pytest.mark.parametrize("command", [["serve"], ["classify", "any title"], ["ui"]])
-def test_without_a_trained_champion_it_refuses_in_one_line_creating_nothing(command, tmp_path):
+def test_outside_a_project_it_refuses_in_one_line_creating_nothing(command, tmp_path):
+    # Inside a project never trained: tests/integration/test_project_folder.py.
     done = console(*command, cwd=tmp_path)
     assert done.returncode == 1
-    assert len(done.stderr.splitlines()) == 1 and "run `make run` first" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "cd into the project folder" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -193,3 +193,42 @@ def test_answers_flag_review_as_predict_does(calibrated_sgd_dir):
     assert answered["needs_review"].tolist()[2] is None
     with pytest.raises(Exception, match="review_precision"):
         classifier.predict(None, titles, params={"top_k": 3, "review_precision": 0})
+
+
+def test_the_signature_names_a_title_string_and_every_request_form_is_answered(
+    served, saved_sgd_dir, tmp_path
+):
+    """The UI shows what to send (Inputs: title string); MLflow leaves checking it to the
+    model, so each request form the server takes still reaches `titles_of` as sent."""
+    import mlflow.pyfunc
+    import yaml
+
+    from domain_classifier.serving import pyfunc
+
+    path = tmp_path / "model"
+    mlflow.pyfunc.save_model(
+        path,
+        python_model=str(Path(pyfunc.__file__).with_name("pyfunc_entry.py")),
+        artifacts={pyfunc.ARTIFACT: str(saved_sgd_dir)},
+        signature=pyfunc.SIGNATURE,
+    )
+    mlmodel = yaml.safe_load((path / "MLmodel").read_text())
+    assert json.loads(mlmodel["signature"]["inputs"]) == [
+        {"type": "string", "name": "title", "required": True}
+    ]
+    status, body = post(served, {"inputs": [GOOD_TITLE]})
+    assert status == 200, body
+    forms = [
+        {"instances": [GOOD_TITLE]},
+        {"instances": [{"title": GOOD_TITLE}]},
+        {"inputs": {"title": [GOOD_TITLE]}},
+        {"dataframe_split": {"columns": ["title"], "data": [[GOOD_TITLE]]}},
+        {"dataframe_records": [{"title": GOOD_TITLE, "item_id": 7}]},
+        {"dataframe_split": {"columns": ["name"], "data": [[GOOD_TITLE]]}},  # its only column
+    ]
+    for form in forms:
+        assert post(served, form) == (200, body), form
+    assert_refused(
+        post(served, {"dataframe_records": [{"title": GOOD_TITLE}, {"title": 5}]}),
+        "titles must be strings; row 2 is int 5",
+    )

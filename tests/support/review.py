@@ -24,3 +24,49 @@ def table_row(text: str, path: str, key: str) -> list[str]:
         if cells[:2] == [path, key]:
             return cells[2:]
     return []
+
+
+def scene_marks(node, role: str | None = None) -> list[dict]:
+    """Every mark node of a Vega scenegraph (vl_convert.vegalite_to_scenegraph), depth first;
+    only those with `role` ("mark", "legend-symbol", ...) if given."""
+    found = []
+    if isinstance(node, dict):
+        if "marktype" in node and (role is None or node.get("role") == role):
+            found.append(node)
+        for child in node.values():
+            found += scene_marks(child, role)
+    elif isinstance(node, list):
+        for child in node:
+            found += scene_marks(child, role)
+    return found
+
+
+def legend(scene: dict, title: str) -> dict[str, tuple[str, str]]:
+    """{label: (colour, shape)} of the legend titled `title`, as the reader sees it drawn."""
+    for group in scene_marks(scene):
+        if group.get("role") != "legend":
+            continue
+        for item in group["items"]:
+            titles = [t["text"] for m in scene_marks(item, "legend-title") for t in m["items"]]
+            if titles != [title]:
+                continue
+            symbols = [s for m in scene_marks(item, "legend-symbol") for s in m["items"]]
+            labels = [t["text"] for m in scene_marks(item, "legend-label") for t in m["items"]]
+            return {
+                label: (symbol.get("fill") or symbol.get("stroke"), symbol.get("shape"))
+                for label, symbol in zip(labels, symbols)
+            }
+    return {}
+
+
+def column_headers(scene: dict) -> list[str]:
+    """The facet column titles, left to right."""
+    return [
+        text["text"]
+        for group in scene_marks(scene)
+        if group.get("role") == "column-header"
+        for item in group["items"]
+        for mark in scene_marks(item)
+        if mark["marktype"] == "text"
+        for text in mark["items"]
+    ]

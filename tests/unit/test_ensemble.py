@@ -5,7 +5,13 @@ import pytest
 
 from domain_classifier.errors import InputError
 from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel, champion_source
-from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams, choose_champion
+from domain_classifier.evaluation.selection import (
+    REFERENCE,
+    EvaluateParams,
+    candidate_scores,
+    champion_summary,
+    choose_champion,
+)
 from domain_classifier.families.registry import load_model
 
 TITLES = ["Shampoo Anticaspa 300ml", "Capinha iPhone", "Liquidificador 220v"]
@@ -97,3 +103,20 @@ def test_the_running_mean_equals_numpys_mean_of_the_members():
     assert mean.dtype == np.float64
     assert mean.tobytes() == np.mean(probas, axis=0).tobytes()
     np.testing.assert_array_equal(probas[0], first)  # the sum starts from a copy
+
+
+def test_the_champion_metrics_are_the_few_decisive_numbers():
+    results = {
+        "sgd": {"val": {"macro_f1": 0.91}, "test": {"macro_f1": 0.9, "minus_baseline": 0.01}},
+        REFERENCE: {"val": {"macro_f1": 0.9}, "test": {"macro_f1": 0.89}},
+    }
+    calibration = {"test": {"ece_after": 0.02, "ece_before": 0.3}}
+    assert champion_summary("sgd", results, calibration) == {
+        "family": "sgd",
+        "val_macro_f1": 0.91,
+        "test_macro_f1": 0.9,
+        "test_minus_baseline": 0.01,
+        "test_ece": 0.02,
+    }
+    assert champion_summary(REFERENCE, results, calibration)["test_minus_baseline"] == 0.0
+    assert candidate_scores(results)[REFERENCE] == {"val_macro_f1": 0.9, "test_macro_f1": 0.89}

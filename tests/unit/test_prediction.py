@@ -1,4 +1,6 @@
+import io
 import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -8,6 +10,7 @@ from domain_classifier.errors import InputError
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.registry import load_model
 from domain_classifier.model_store import predict_labels
+from domain_classifier.progress import RowProgress
 from domain_classifier.serving.predict import (
     ChunkScorer,
     PredictParams,
@@ -253,3 +256,64 @@ def test_a_worker_that_dies_is_one_clear_error_not_a_hang(tmp_path):
     with pytest.raises(InputError, match="predict worker process died.*predict.chunk_rows"):
         predict_file(_DiesInWorkers(), params)
     assert not out.exists()
+
+
+class _Slow:
+    """A fork-safe model that takes a while per chunk."""
+
+    fork_safe, family, labels = True, "sgd", ["a", "b"]
+
+    def predict_proba(self, titles):
+        time.sleep(0.05)
+        return np.tile([0.4, 0.6], (len(titles), 1))
+
+
+def test_scored_chunks_go_out_while_reading_goes_on():
+    """Before, a chunk left only when four were in flight or reading had ended, so a batch of
+    a few chunks showed all its progress at the end."""
+    events = []
+
+    def chunks():
+        for i in range(3):
+            if i == 2:
+                time.sleep(1)  # the first two are scored by now
+            events.append(f"read {i}")
+            yield pd.DataFrame({"title": ["x"]}), np.array([False]), ["x"]
+        events.append("end of input")
+
+    with ChunkScorer(_Slow(), 1, workers=2) as scorer:
+        for _ in scorer.ranked(chunks()):
+            events.append("scored")
+    assert events[3:5] == ["scored", "scored"]
+    assert events[5:] == ["end of input", "scored"]
+
+
+def test_the_bar_ends_on_the_rate_the_summary_gives():
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    progress = RowProgress(total=300, stream=stream)
+    for _ in range(3):
+        progress.advance(100)
+    seconds = progress.finish()
+    last = stream.getvalue().split("\r")[-1]
+    assert "300/300" in last
+    assert f"{300 / seconds:,.0f} rows/s" in last
+
+
+def test_without_a_terminal_progress_is_log_lines(caplog):
+    stream = io.StringIO()
+    with caplog.at_level("INFO", logger="domain_classifier.progress"):
+        progress = RowProgress(total=200, stream=stream)
+        progress.advance(100)
+        progress.finish()
+    assert stream.getvalue() == ""
+    assert caplog.messages == ["scored 100 rows of 200 (50%)"]
+
+
+def test_an_unknown_total_shows_the_count_so_far():
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    progress = RowProgress(total=None, stream=stream)
+    progress.advance(1500)
+    progress.finish()
+    assert "scoring 1.50k rows [" in stream.getvalue().split("\r")[-1]

@@ -1,6 +1,6 @@
 """`make metrics`: the table and the champion-minus-baseline line (evaluation/summary.py)."""
 
-from domain_classifier.evaluation.summary import metrics_table
+from domain_classifier.evaluation.summary import experiment_rows, experiments_table, metrics_table
 
 
 def row(val: float, test: float, **test_extra) -> dict:
@@ -30,3 +30,42 @@ def test_a_baseline_champion_is_said_plainly():
     text = metrics_table(evaluation, {"family": "baseline"})
     assert "<- champion  (reference" in text
     assert text.splitlines()[-1] == "champion is the baseline: no candidate beat it on validation"
+
+
+def test_a_champion_that_only_ties_the_baseline_on_validation_is_marked():
+    evaluation = {"svm": row(0.9, 0.91), "baseline": row(0.9, 0.9)}
+    line = metrics_table(evaluation, {"family": "svm"}).splitlines()[2]
+    assert line.endswith("<- champion, not above the baseline on validation")
+    above = metrics_table({**evaluation, "svm": row(0.91, 0.91)}, {"family": "svm"})
+    assert "not above" not in above
+
+
+def exp_show_entry(rev: str, name: str | None, scores: dict, champion: dict, exps=()) -> dict:
+    metrics = {f"metrics/scores/{c}.json": {"data": s} for c, s in scores.items()}
+    metrics["metrics/champion.json"] = {"data": champion}
+    return {"rev": rev, "name": name, "data": {"metrics": metrics}, "experiments": list(exps)}
+
+
+def test_experiments_fit_120_columns_with_every_candidate():
+    families = ["sgd", "svm", "hgb", "xgb", "rnn", "lstm", "baseline"]
+    scores = {
+        f: {"val_macro_f1": 0.8 + i / 100, "test_macro_f1": 0.7} for i, f in enumerate(families)
+    }
+    champion = {"family": "lstm", "test_minus_baseline": -0.0123}
+    child = exp_show_entry("1234567abc", "sgd-3-iter", scores, champion)
+    commits = [
+        exp_show_entry("workspace", None, scores, champion),
+        exp_show_entry("abcdef0123", "main", scores, champion, [{"revs": [child]}]),
+    ]
+    rows = experiment_rows(commits)
+    assert [name for name, _ in rows] == ["workspace", "main", "  sgd-3-iter"]
+    lines = experiments_table(rows).splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert lines[0].split()[3:] == ["hgb", "lstm", "rnn", "sgd", "svm", "xgb", "baseline"]
+    assert lines[2].split()[:3] == ["workspace", "lstm", "-0.0123"]
+    assert lines[2].split()[4] == "0.850/0.700"  # lstm, the sixth family listed
+
+
+def test_an_experiment_without_scores_shows_dashes():
+    rows = experiment_rows([exp_show_entry("workspace", None, {}, {})])
+    assert experiments_table(rows).splitlines()[-1].split() == ["workspace", "-", "-"]
