@@ -129,11 +129,17 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
             str(models),
             "--metrics",
             str(tmp_path / "evaluate.json"),
+            "--scores-dir",
+            str(tmp_path / "scores"),
             "--plots-dir",
             str(tmp_path / "plots"),
         ],
     )
     evaluation = json.loads((tmp_path / "evaluate.json").read_text())
+    assert json.loads((tmp_path / "scores/toy.json").read_text()) == {
+        "val_macro_f1": evaluation["toy"]["val"]["macro_f1"],
+        "test_macro_f1": evaluation["toy"]["test"]["macro_f1"],
+    }
     # The reference row is there, scored on the same val/test rows from its saved model (the
     # same numbers as its own stage's), and the toy family's row says how far it is from it.
     assert evaluation["baseline"]["test"]["rows"] == evaluation["toy"]["test"]["rows"]

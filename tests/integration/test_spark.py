@@ -76,7 +76,9 @@ def store(tmp_path_factory, calibrated_sgd_dir):
         },
     }
     (params_file := root / "params.yaml").write_text(yaml.safe_dump(params))
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    # Module-scoped, so set up before the per-test guard in conftest: a store another module's
+    # fixture exported would otherwise win over this params file's.
+    saved = os.environ.pop("MLFLOW_TRACKING_URI", None)
     assert connect(params_file) is not None
     with mlflow.start_run():
         version = mlflow.register_model(log_title_model(calibrated_sgd_dir), "dc-spark").version
