@@ -86,10 +86,18 @@ def registered(saved_sgd_dir, tmp_path_factory) -> Path:
     from domain_classifier.tracking.champion import ensure_champion
 
     project = make_project(tmp_path_factory.mktemp("registered") / "project", saved_sgd_dir)
+    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, and this fixture outlives the
+    # per-test guard in conftest: put the variable back as it was (monkeypatch's delenv would
+    # not remove one that was unset when it was called).
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)
-        assert ensure_champion("params.yaml") == "1"
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow.set_tracking_uri set it
+        try:
+            assert ensure_champion("params.yaml") == "1"
+        finally:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+            if saved is not None:
+                os.environ["MLFLOW_TRACKING_URI"] = saved
     return project
 
 
