@@ -141,6 +141,17 @@ def _axis(field: str, label: str, **extra) -> dict:
     return {"field": field, "type": "quantitative", "title": label, **extra}
 
 
+def _chart() -> dict:
+    """What every full-size family chart starts with: DVC's data, its title, the size."""
+    return {
+        "$schema": SCHEMA,
+        "data": {"values": DATA},
+        "title": {"text": TITLE, "anchor": "middle"},
+        "width": WIDTH,
+        "height": HEIGHT,
+    }
+
+
 def _point_encoding() -> dict:
     """Family colour and marker, faded for the revision other than the workspace."""
     return {"color": FAMILY_COLOUR, "shape": FAMILY_SHAPE, "opacity": REVISION}
@@ -149,11 +160,7 @@ def _point_encoding() -> dict:
 def family_scatter() -> dict:
     """Points per family: x and y from dvc.yaml; tooltip with the whole row (hyperparameters)."""
     return {
-        "$schema": SCHEMA,
-        "data": {"values": DATA},
-        "title": {"text": TITLE, "anchor": "middle"},
-        "width": WIDTH,
-        "height": HEIGHT,
+        **_chart(),
         "transform": family_transforms() + revision_transforms(),
         "params": [ZOOM],
         "mark": {**FAMILY_POINT, "tooltip": {"content": "data"}},
@@ -183,11 +190,7 @@ def family_lines() -> dict:
         "legend": {"symbolStrokeColor": "#555", "symbolType": "stroke"},
     }
     return {
-        "$schema": SCHEMA,
-        "data": {"values": DATA},
-        "title": {"text": TITLE, "anchor": "middle"},
-        "width": WIDTH,
-        "height": HEIGHT,
+        **_chart(),
         "transform": [*family_transforms(), split, holdout, *revision_transforms()],
         "encoding": {
             "x": _axis(X, X_LABEL, axis=WHOLE),

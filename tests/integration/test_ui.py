@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import dump_url, needs_chromium
-from tests.support.net import free_port
+from tests.support.net import CONSOLE, free_port, start_ui
 
-CONSOLE = Path(sys.executable).parent / "domain-classifier"
 FAMILIES = {"sgd": 0.8123, "hgb": 0.7456, "xgb": 0.7789, "rnn": 0.6912, "lstm": 0.7034}
 
 pytestmark = [
@@ -56,15 +54,7 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 180) -> None:
 
 def test_ui_lands_on_the_training_runs_with_their_macro_f1(store):
     port = free_port()
-    server = subprocess.Popen(
-        [str(CONSOLE), "ui", "--port", str(port)],
-        cwd=store,
-        env={**os.environ, "PATH": "/usr/bin:/bin"},
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = start_ui(store, port)
     try:
         url = server.stdout.readline().split()[-1]
         assert url.startswith(f"http://127.0.0.1:{port}/#/experiments/")

@@ -7,16 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.support.net import free_port
-
-CONSOLE = Path(sys.executable).parent / "domain-classifier"
+from tests.support.net import CONSOLE, free_port, start_ui
 
 pytestmark = pytest.mark.skipif(not CONSOLE.is_file(), reason=f"{CONSOLE} not installed yet")
 
@@ -48,16 +45,7 @@ def test_ui_is_two_quiet_server_processes_and_ctrl_c_stops_it_cleanly(store):
     import psutil
 
     port = free_port()
-    # A session of its own: the process group a terminal's Ctrl+C signals.
-    terminal = subprocess.Popen(
-        [str(CONSOLE), "ui", "--port", str(port)],
-        cwd=store,
-        env={**os.environ, "PATH": "/usr/bin:/bin"},
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    terminal = start_ui(store, port, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         started = time.monotonic()
