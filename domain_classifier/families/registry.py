@@ -20,6 +20,7 @@ MODULES = {
     "xgb": "domain_classifier.families.xgb",
     "rnn": "domain_classifier.families.rnn",
     "lstm": "domain_classifier.families.lstm",
+    "mlp": "domain_classifier.families.mlp",
 }
 
 

@@ -24,7 +24,7 @@ from domain_classifier.data.tables import read_json
 COEFFICIENTS_FILE = Path(__file__).with_name("coefficients.json")
 TERMS = ("fixed", "per_row", "per_row_domain", "per_fit_domain")
 CV_FAMILIES = ("sgd", "svm", "hgb", "xgb")
-KERAS_FAMILIES = ("rnn", "lstm")
+KERAS_FAMILIES = ("rnn", "lstm", "mlp")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,7 @@ FULL = {
     "xgb": {"max_trials": 4, "cv_folds": 3},
     "rnn": {"max_trials": 4},
     "lstm": {"max_trials": 4},
+    "mlp": {"max_trials": 4},
 }
 TRIALS = (1, 2, 3, 4, 6, 8)
 SAMPLE_SHARES = (8, 4, 2, 1)  # a sample of train_rows / share

@@ -10,6 +10,7 @@ are for: `python -m domain_classifier.tools.cost_model` (about 20 minutes on 2 c
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import tempfile
 from pathlib import Path
@@ -68,16 +69,27 @@ def set_run(project: Path, rows: int, domains: int, level: str) -> dict:
         return {name: dict(section) for name, section in params.items()}
 
 
-def measure_runs(project: Path) -> list[dict]:
-    """One record per stage that ran: its seconds, the shape and the family's settings."""
+def stages_to_run(project: Path, only: tuple[str, ...]) -> list[str]:
+    """Every stage in dvc.yaml order, or with `only` the stages up to the last one named,
+    leaving out the other training stages (nothing named needs them)."""
+    names = stage_names(project)
+    if not only:
+        return names
+    last = max(names.index(name) for name in only)
+    return [n for n in names[: last + 1] if n in only or not n.startswith("train_")]
+
+
+def measure_runs(project: Path, only: tuple[str, ...] = ()) -> list[dict]:
+    """One record per stage that ran (with `only`: per stage named), its seconds, the shape
+    and the family's settings."""
     env, records = stage_env(), []
     for rows, domains, level in RUNS:
         params = set_run(project, rows, domains, level)
-        for name in stage_names(project):
+        for name in stages_to_run(project, only):
             seconds, ran = run_stage(project, name, env)
             skipped = "" if ran else " (skipped)"
             click.echo(f"{rows} x {domains} {level}: {name} {seconds} s{skipped}")
-            if not ran:
+            if not ran or (only and name not in only):
                 continue
             record = {"stage": name, "seconds": seconds, "level": level, "demo": [rows, domains]}
             family = name.removeprefix("train_")
@@ -104,7 +116,11 @@ def fit(records: list[dict]) -> dict:
     return coefficients
 
 
-def measure() -> list[dict]:
+def date() -> str:
+    return datetime.date.today().isoformat()
+
+
+def measure(only: tuple[str, ...] = ()) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="cost-model-") as tmp:
         project = Path(tmp) / "project"
         subprocess.run(["git", "clone", "-q", ".", str(project)], check=True)
@@ -112,7 +128,7 @@ def measure() -> list[dict]:
         # coefficient, any coefficient, for each stage.
         zeros = {stage: dict.fromkeys(TERMS, 0.0) for stage in stage_names(project)}
         write_json({"stages": zeros}, project / COEFFICIENTS_FILE.relative_to(ROOT))
-        return measure_runs(project)
+        return measure_runs(project, only)
 
 
 @click.command()
@@ -122,11 +138,24 @@ def measure() -> list[dict]:
     type=click.Path(exists=True, dir_okay=False),
     help="Refit from the measurements of an earlier coefficients file instead of measuring.",
 )
-def main(out, measurements):
+@click.option(
+    "--stage",
+    "only",
+    multiple=True,
+    help="Measure only this stage (repeatable), keeping the other stages' measurements from "
+    "--out: a new family's coefficients without remeasuring the rest.",
+)
+def main(out, measurements, only):
     """Measure every stage on the demo shapes and write the fitted coefficients."""
     if measurements:
         earlier = read_json(measurements)
         records, measured_on = earlier["measurements"], earlier["machine"]
+    elif only:
+        earlier = read_json(out)
+        kept = [r for r in earlier["measurements"] if r["stage"] not in only]
+        # Machines of one class differ by up to 1.8x between sessions: say which was which.
+        partial = {"stages": list(only), "date": date(), "machine": machine()}
+        records, measured_on = kept + measure(only), {**earlier["machine"], "partial": partial}
     else:
         records, measured_on = measure(), machine()
     coefficients = fit(records)

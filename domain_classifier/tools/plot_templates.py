@@ -31,6 +31,7 @@ FAMILY_STYLE: dict[str, tuple[str, str]] = {
     "xgb": ("#e45756", "diamond"),
     "rnn": ("#72b7b2", "triangle-down"),
     "lstm": ("#b279a2", "triangle-right"),
+    "mlp": ("#9d755d", "arrow"),
     "baseline": ("#79706e", "triangle-left"),
     "ensemble": ("#eeca3b", "wedge"),
 }

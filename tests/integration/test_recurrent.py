@@ -14,9 +14,10 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from domain_classifier.errors import InputError
-from domain_classifier.families import recurrent, registry
+from domain_classifier.families import keras_search, recurrent, registry
 from domain_classifier.families.budget import GIB
-from domain_classifier.families.recurrent import RecurrentParams, Rows
+from domain_classifier.families.keras_search import Rows
+from domain_classifier.families.recurrent import RecurrentParams
 from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
@@ -217,11 +218,11 @@ def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_p
     on_disk = Rows(np.load(tmp_path / "train.npy", mmap_mode="r"), y, np.arange(3, rows))
     in_memory = Rows(X, y, np.arange(3, rows))
     params = dataclasses.replace(TINY, batch_size=16)
-    monkeypatch.setattr(recurrent, "CHUNK_BATCHES", 3)  # several reads from disk per epoch
+    monkeypatch.setattr(keras_search, "CHUNK_BATCHES", 3)  # several reads from disk per epoch
 
-    dataset = recurrent.as_dataset(on_disk, params, shuffle=True)
+    dataset = keras_search.as_dataset(on_disk, params, shuffle=True)
     epochs = [epoch_batches(dataset) for _ in range(2)]
-    same_seed = epoch_batches(recurrent.as_dataset(in_memory, params, shuffle=True))
+    same_seed = epoch_batches(keras_search.as_dataset(in_memory, params, shuffle=True))
     for epoch in epochs:
         assert [len(b) for b, _ in epoch] == [16] * 12 + [8]
         order = np.concatenate([b[:, 0] for b, _ in epoch]) // length
@@ -230,14 +231,14 @@ def test_disk_fed_batches_cover_every_row_once_per_epoch_in_a_seeded_order(tmp_p
     assert not np.array_equal(epochs[0][0][0], epochs[1][0][0])  # reshuffled every epoch
     assert all(np.array_equal(a, b) for pa, pb in zip(epochs[0], same_seed) for a, b in zip(pa, pb))
 
-    in_order = epoch_batches(recurrent.as_dataset(on_disk, params, shuffle=False))
+    in_order = epoch_batches(keras_search.as_dataset(on_disk, params, shuffle=False))
     assert np.array_equal(np.concatenate([b for b, _ in in_order]), X[3:])
 
 
 def test_without_sampling_the_holdout_is_todays_split_of_all_train():
     y = np.repeat(np.arange(4), 10)
-    fit, holdout = recurrent.split_holdout(
-        recurrent.sample_rows(np.zeros((40, 2)), y, 0, TINY.seed), TINY, "train_rnn", "x"
+    fit, holdout = keras_search.split_holdout(
+        keras_search.sample_rows(np.zeros((40, 2)), y, 0, TINY.seed), TINY, "train_rnn", "x"
     )
     expected = train_test_split(
         np.arange(40), test_size=TINY.validation_fraction, stratify=y, random_state=TINY.seed
@@ -255,8 +256,8 @@ def test_tune_rows_samples_the_search_and_max_train_rows_caps_the_refit(tmp_path
 
         return record
 
-    monkeypatch.setattr(recurrent, "tune", recording("tune", recurrent.tune))
-    monkeypatch.setattr(recurrent, "fit_final", recording("refit", recurrent.fit_final))
+    monkeypatch.setattr(keras_search, "tune", recording("tune", keras_search.tune))
+    monkeypatch.setattr(keras_search, "fit_final", recording("refit", keras_search.fit_final))
     titles, domains = toy_catalogue()  # 90 rows, 30 per domain
     params = dataclasses.replace(TINY, max_trials=1, tune_rows=30, max_train_rows=60)
     train("rnn", params, tmp_path, titles, domains)
