@@ -11,7 +11,8 @@ from domain_classifier.families import registry
 from domain_classifier.planning import plan
 from domain_classifier.planning.costs import TERMS, Shape, predict_seconds, work
 from domain_classifier.planning.settings import DERIVED, load_planned
-from domain_classifier.tools.cost_model import fit
+from domain_classifier.tools.cost_model import fit, stages_to_run
+from tests.support.data import ROOT
 
 SHAPE = Shape(rows=20000, train_rows=14000, domains=32)
 FAMILIES = list(registry.names())
@@ -131,3 +132,12 @@ def test_the_fit_recovers_the_coefficients_that_made_the_timings():
     for term in TERMS:
         assert fitted[term] == pytest.approx(truth[term], rel=1e-6), term
     assert work("split", None, SHAPE) == (1.0, 20000.0, 20000.0 * 32, 0.0)
+
+
+def test_measuring_one_family_runs_what_it_needs_and_no_other_family():
+    everything = stages_to_run(ROOT, ())
+    only = stages_to_run(ROOT, ("train_mlp",))
+    assert only[-1] == "train_mlp" and {"tokenize", "plan"} <= set(only)
+    assert not {s for s in only if s.startswith("train_")} - {"train_mlp"}
+    assert not {"evaluate", "select"} & set(only)  # nothing after the last stage named
+    assert only == [s for s in everything if s in only]  # dvc.yaml's order kept
