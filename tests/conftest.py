@@ -28,14 +28,8 @@ def tracking_uri_stays_put():
 @pytest.fixture
 def small_catalogue() -> pd.DataFrame:
     """Three clearly separable domains, 30 distinct titles each."""
-    rows = []
-    for i in range(30):
-        rows += [
-            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-            (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS"),
-        ]
-    return pd.DataFrame(rows, columns=["title", "domain"])
+    titles, domains = data.toy_catalogue()
+    return pd.DataFrame({"title": titles, "domain": domains})
 
 
 @pytest.fixture

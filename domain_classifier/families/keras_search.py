@@ -91,6 +91,18 @@ def check_space_rules(space: dict, rules: dict, where: str) -> None:
             require(rule(value), f"{where}.{name}", f"{message}, got {value!r}")
 
 
+def compile_classifier(model, learning_rate: float):
+    """Adam on sparse categorical cross-entropy, with the accuracy the search scores trials by."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
 def save_keras(model, directory: Path) -> None:
     model.save(directory / KERAS_FILE)
     # Keras stamps the archive with the save time and the config with object ids of this

@@ -25,6 +25,7 @@ from domain_classifier.families.keras_search import (
     TF_OVERHEAD,
     KerasParams,
     check_space_rules,
+    compile_classifier,
     is_number,
     load_keras,
     predict_padded,
@@ -91,12 +92,7 @@ def build_mlp(values: dict, family: str, n_features: int, n_labels: int):
         ],
         name=family,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(values["learning_rate"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return compile_classifier(model, values["learning_rate"])
 
 
 class TfidfKerasModel:

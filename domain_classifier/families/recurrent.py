@@ -21,6 +21,7 @@ from domain_classifier.families.keras_search import (
     TF_OVERHEAD,
     KerasParams,
     check_space_rules,
+    compile_classifier,
     is_number,
     load_keras,
     predict_padded,
@@ -107,12 +108,7 @@ def build_model(values: dict, family: str, layer_name: str, vocab_size: int, n_l
         ],
         name=family,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(values["learning_rate"]),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return compile_classifier(model, values["learning_rate"])
 
 
 class KerasTitleModel:

@@ -21,6 +21,7 @@ from domain_classifier.features import files
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TokenizeParams, make_vectorizer
 from domain_classifier.model_store import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
+from tests.support.data import toy_catalogue
 
 TINY = MlpParams(
     seed=11,
@@ -74,17 +75,6 @@ def train(params, directory, titles, domains):
     return registry.get("mlp").train(
         params, directory / "features", "mlp", live_dir=directory / "dvclive"
     )
-
-
-def toy_catalogue():
-    rows = []
-    for i in range(30):
-        rows += [
-            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-            (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS"),
-        ]
-    return [t for t, _ in rows], [d for _, d in rows]
 
 
 @pytest.fixture(scope="module")

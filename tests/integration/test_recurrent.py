@@ -23,7 +23,7 @@ from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
 from domain_classifier.model_store import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
-from tests.support.data import ROOT
+from tests.support.data import ROOT, toy_catalogue
 
 # sequence_length differs from the default so that a model ignoring its bundled encoding would fail.
 TOKENIZE = TokenizeParams(sequence_length=16)
@@ -106,17 +106,6 @@ def train(family, params, directory, titles, domains):
     return registry.get(family).train(
         params, directory / "features", family, live_dir=directory / "dvclive"
     )
-
-
-def toy_catalogue():
-    rows = []
-    for i in range(30):
-        rows += [
-            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
-            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
-            (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS"),
-        ]
-    return [t for t, _ in rows], [d for _, d in rows]
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,18 @@ def meli_frame():
     )
 
 
+def toy_catalogue() -> tuple[list[str], list[str]]:
+    """Three clearly separable domains, 30 distinct titles each: (titles, domains)."""
+    rows = []
+    for i in range(30):
+        rows += [
+            (f"Shampoo Anticaspa Marca{i} {100 + i}ml", "MLB-SHAMPOOS"),
+            (f"Capinha Silicone iPhone {i} Pro", "MLB-CELLPHONE_COVERS"),
+            (f"Liquidificador {i} Velocidades 220v Preto", "MLB-BLENDERS"),
+        ]
+    return [t for t, _ in rows], [d for _, d in rows]
+
+
 def write_params(folder: Path, **sections) -> str:
     """A params file in `folder` holding only `sections` (a stage reads only its own)."""
     import yaml
