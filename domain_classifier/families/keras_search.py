@@ -77,8 +77,22 @@ class KerasParams(SearchParams):
         )
 
 
-def is_number(value) -> bool:
+def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Rules a search space's values must pass (checked on choices and bounds), by what they size.
+POSITIVE_INT = (
+    lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+    "must be integers >= 1",
+)
+DROPOUT = (lambda v: _is_number(v) and 0 <= v < 1, "must be numbers in [0, 1)")
+LEARNING_RATE = (lambda v: _is_number(v) and v > 0, "must be numbers > 0")
+
+
+def largest(space: dict, name: str, defaults: dict):
+    """The largest value the search may try for `name` (the default if it is not searched)."""
+    return max(space_values(space[name])) if name in space else defaults[name]
 
 
 def check_space_rules(space: dict, rules: dict, where: str) -> None:

@@ -22,17 +22,19 @@ from domain_classifier.families.budget import require_memory
 from domain_classifier.families.classical import TFIDF_FEATURES, sparse_bytes
 from domain_classifier.families.family import Family
 from domain_classifier.families.keras_search import (
+    DROPOUT,
+    LEARNING_RATE,
+    POSITIVE_INT,
     TF_OVERHEAD,
     KerasParams,
     check_space_rules,
     compile_classifier,
-    is_number,
+    largest,
     load_keras,
     predict_padded,
     save_keras,
     search_and_fit,
 )
-from domain_classifier.families.tuning import space_values
 from domain_classifier.features.files import (
     VECTORIZER_FILE,
     read_labels,
@@ -45,14 +47,7 @@ from domain_classifier.trusted_types import VECTORIZER_TYPES
 
 # Used for any option the search space leaves out.
 DEFAULTS = {"hidden_units": 256, "dropout": 0.2, "learning_rate": 2e-3}
-SPACE_RULES = {
-    "hidden_units": (
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "must be integers >= 1",
-    ),
-    "dropout": (lambda v: is_number(v) and 0 <= v < 1, "must be numbers in [0, 1)"),
-    "learning_rate": (lambda v: is_number(v) and v > 0, "must be numbers > 0"),
-}
+SPACE_RULES = {"hidden_units": POSITIVE_INT, "dropout": DROPOUT, "learning_rate": LEARNING_RATE}
 # Per train row, beyond its TF-IDF entries: the int64 index arrays alive at once (sample,
 # fit/holdout positions, the epoch's permutation) and its int32 label.
 INDEX_BYTES_PER_ROW = 6 * 8 + 4
@@ -124,16 +119,11 @@ class TfidfKerasModel:
         return cls(meta["family"], model, vectorizer, meta["labels"])
 
 
-def largest(space: dict, name: str):
-    """The largest value the search may try for `name` (the default if it is not searched)."""
-    return max(space_values(space[name])) if name in space else DEFAULTS[name]
-
-
 def memory_estimate(params: MlpParams, X, n_labels: int) -> tuple[float, float]:
     """(fixed, per train row) bytes of a fit, on the safe side: TensorFlow's own, the train
     matrix already read, and the widest network's weights four times (weights, gradients,
     Adam's two moments) in float32; per row the index arrays and its label."""
-    hidden = largest(params.space, "hidden_units")
+    hidden = largest(params.space, "hidden_units", DEFAULTS)
     weights = (X.shape[1] + 1) * hidden + (hidden + 1) * n_labels
     return TF_OVERHEAD + sparse_bytes(X) + 4 * 4 * weights, INDEX_BYTES_PER_ROW
 

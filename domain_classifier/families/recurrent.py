@@ -18,17 +18,19 @@ from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.families.budget import GIB, require_memory
 from domain_classifier.families.family import Family
 from domain_classifier.families.keras_search import (
+    DROPOUT,
+    LEARNING_RATE,
+    POSITIVE_INT,
     TF_OVERHEAD,
     KerasParams,
     check_space_rules,
     compile_classifier,
-    is_number,
+    largest,
     load_keras,
     predict_padded,
     save_keras,
     search_and_fit,
 )
-from domain_classifier.families.tuning import space_values
 from domain_classifier.features.files import (
     LABELS,
     SEQUENCES,
@@ -59,16 +61,10 @@ DEFAULTS = {
 
 # Every value a search space may produce must pass its rule (checked on choices and bounds).
 SPACE_RULES = {
-    "units": (
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "must be integers >= 1",
-    ),
-    "embedding_dim": (
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-        "must be integers >= 1",
-    ),
-    "dropout": (lambda v: is_number(v) and 0 <= v < 1, "must be numbers in [0, 1)"),
-    "learning_rate": (lambda v: is_number(v) and v > 0, "must be numbers > 0"),
+    "units": POSITIVE_INT,
+    "embedding_dim": POSITIVE_INT,
+    "dropout": DROPOUT,
+    "learning_rate": LEARNING_RATE,
     "bidirectional": (lambda v: isinstance(v, bool), "must be a list of true/false"),
 }
 
@@ -167,11 +163,6 @@ def load_train(features_dir: Path | str):
     )
 
 
-def largest(space: dict, name: str):
-    """The largest value the search may try for `name` (the default if it is not searched)."""
-    return max(space_values(space[name])) if name in space else DEFAULTS[name]
-
-
 def memory_estimate(
     params: RecurrentParams, layer_name: str, sizes: tuple[int, int], sequences: np.ndarray
 ) -> tuple[float, float, float]:
@@ -182,8 +173,9 @@ def memory_estimate(
     and their gradients, and per row the index arrays plus the row's token ids, since the
     memory-mapped pages an epoch touches count in RSS (though the kernel may drop them)."""
     vocab, n_labels = sizes
-    units, embedding = largest(params.space, "units"), largest(params.space, "embedding_dim")
-    directions = 2 if largest(params.space, "bidirectional") else 1
+    units = largest(params.space, "units", DEFAULTS)
+    embedding = largest(params.space, "embedding_dim", DEFAULTS)
+    directions = 2 if largest(params.space, "bidirectional", DEFAULTS) else 1
     gates = GATES[layer_name] * directions * units
     weights = (
         vocab * embedding + gates * (embedding + units + 1) + (directions * units + 1) * n_labels
@@ -209,8 +201,8 @@ def check_memory(
     require(
         overhead + model <= params.max_memory_gib * GIB,
         f"{where}.space.embedding_dim",
-        f"(largest {largest(params.space, 'embedding_dim')}) with {sizes[0]:,} token ids and "
-        f"{sizes[1]:,} domains: the model alone (TensorFlow included) would need about "
+        f"(largest {largest(params.space, 'embedding_dim', DEFAULTS)}) with {sizes[0]:,} token "
+        f"ids and {sizes[1]:,} domains: the model alone (TensorFlow included) would need about "
         f"{(overhead + model) / GIB:.1f} GiB, over {where}.max_memory_gib "
         f"({params.max_memory_gib:g}); lower it or the units, or tokenize.vocab_size (or raise "
         "max_memory_gib)",
