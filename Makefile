@@ -41,7 +41,7 @@ venv: $(VENV)/.installed $(PLOTS_PAGE)  ## the environment (.venv) from pyprojec
 run: venv pull repro sync push metrics  ## set up, pull what the remote has, reproduce the pipeline, register, push, show metrics
 
 pull: venv  ## fetch the outputs the DVC remote holds for dvc.lock
-	@$(BIN)/python -m domain_classifier.tools.remote pull
+	@$(BIN)/domain-classifier remote pull
 
 repro: venv  ## dvc repro: run the stages whose inputs changed
 	$(IN_VENV) dvc repro
@@ -49,10 +49,10 @@ repro: venv  ## dvc repro: run the stages whose inputs changed
 # A champion selected while the MLflow store was down is registered now (`dvc repro` would not
 # rerun select for it); warns and goes on if the store is still down.
 sync: venv  ## register the DVC champion in MLflow if a store outage left it behind
-	@$(BIN)/python -m domain_classifier.tools.registry sync
+	@$(BIN)/domain-classifier registry sync
 
 push: venv  ## send the outputs to the DVC remote
-	@$(BIN)/python -m domain_classifier.tools.remote push
+	@$(BIN)/domain-classifier remote push
 
 metrics: venv  ## per-family macro-F1, the champion and the baseline
 	@$(BIN)/python -m domain_classifier.evaluation.summary
@@ -92,7 +92,7 @@ browser:  ## install headless Chromium for the report test (Debian, as root)
 # report.md + report/ (PNGs, offline plots.html) against REV: what the CI comment posts.
 REV ?= main
 report: venv  ## report.md and report/ against REV (default main), as CI posts it
-	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.review --rev $(REV)
+	$(IN_VENV) $(BIN)/domain-classifier report --rev $(REV)
 
 # Experiments in 120 columns: the champion, its test macro-F1 minus the baseline's, and each
 # candidate's val/test macro-F1 (dvc exp show --json underneath; EXP_ARGS go to it, e.g. -A).
@@ -100,25 +100,25 @@ experiments: venv  ## one line per experiment: champion, minus baseline, val/tes
 	@$(IN_VENV) $(BIN)/python -m domain_classifier.evaluation.summary experiments $(EXP_ARGS)
 
 benchmark: venv  ## predict throughput, linear champion on both cores
-	$(BIN)/python -m domain_classifier.tools.predict_benchmark
+	$(BIN)/python -m benchmarks.predict
 
 # The whole pipeline on each catalogue in ../shared/data: champion vs baseline macro-F1, ECE.
 benchmark-quality: venv  ## champion vs baseline on the shared catalogues
-	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.quality_benchmark
+	$(IN_VENV) $(BIN)/python -m benchmarks.quality
 
 # The whole pipeline at its budget on the demo and both shared samples: predicted against
 # actual minutes, each family's derived settings, test macro-F1 (about 30 minutes).
 benchmark-budget: venv  ## predicted vs actual minutes at the budget (about 30 minutes)
-	$(IN_VENV) $(BIN)/python -m domain_classifier.tools.budget_benchmark
+	$(IN_VENV) $(BIN)/python -m benchmarks.budget
 
 # The whole pipeline at 100k x 100, 300k x 300 and 1M x 1,000 under profiles/scale.yaml: each
 # stage's time and peak memory, macro-F1 and issue 10's targets (hours on 2 cores).
 benchmark-scale: venv  ## 100k, 300k and 1M demo rows (hours)
-	$(BIN)/python -m domain_classifier.tools.scale_benchmark
+	$(BIN)/python -m benchmarks.scale
 
 # Local engine vs Spark local[2], linear and Keras champions, 1M and 10M demo rows (long).
 benchmark-spark: venv java  ## local engine vs Spark at 1M and 10M rows (long)
-	$(BIN)/python -m domain_classifier.tools.spark_benchmark
+	$(BIN)/python -m benchmarks.spark
 
 # MLflow through the console script (no PATH needed): `ui` opens on the training runs with
 # their macro-F1; `serve` answers POST /invocations with the registered champion (loopback only).

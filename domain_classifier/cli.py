@@ -9,6 +9,7 @@ answers at once.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -87,7 +88,7 @@ def cli(ctx, project_dir):
 def _use_project(ctx, root: Path | None) -> None:
     """The project for this command only: a command invoked in-process (a test, a notebook)
     leaves the library's project as it found it."""
-    from domain_classifier.tracking.mlflow_store import use_project
+    from domain_classifier.store.client import use_project
 
     ctx.meta[PROJECT] = root
     use_project(root)
@@ -109,7 +110,7 @@ def _use_project(ctx, root: Path | None) -> None:
 @stage
 def classify(titles, model_ref, top_k, params_file, trust):
     """Print the domain, its probability and the top-k candidates of each TITLE."""
-    from domain_classifier.serving.loading import load_scoring_model
+    from domain_classifier.models.fetch import load_scoring_model
 
     model = load_scoring_model(_existing_champion(model_ref, params_file), params_file, trust)
     for line in classify_lines(model, list(titles), top_k):
@@ -120,7 +121,7 @@ def classify_lines(model, titles: list[str], top_k: int) -> list[str]:
     """One tab-separated line per title: domain, probability, top-k candidates, title."""
     import pandas as pd
 
-    from domain_classifier.serving.predict import score_chunk
+    from domain_classifier.models.scoring import score_chunk
 
     k = min(top_k, len(model.labels))
     scored, _ = score_chunk(model, pd.DataFrame({"title": titles}), "title", k)
@@ -145,7 +146,8 @@ def _existing_champion(model_ref: str, params_file) -> str:
 
 
 def _champion_params(params_file):
-    from domain_classifier.tracking.mlflow_store import MlflowParams, require_champion
+    from domain_classifier.store.client import MlflowParams
+    from domain_classifier.tracking.registry import require_champion
 
     params = section_params(MlflowParams, "mlflow", params_file)
     require_champion(params)
@@ -194,7 +196,7 @@ def predict(input_path, output_path, model_ref, params_file, trust):
 @stage
 def serve(host, port, params_file):
     """Serve the registered champion over HTTP (MLflow scoring server, POST /invocations)."""
-    from domain_classifier.tracking.mlflow_store import champion_uri
+    from domain_classifier.store.client import champion_uri
 
     _require_free(host, port)
     params = _champion_params(params_file)
@@ -223,7 +225,8 @@ def serve(host, port, params_file):
 @stage
 def ui(host, port, params_file):
     """Open the MLflow UI on the training runs, with validation and test macro-F1 columns."""
-    from domain_classifier.tracking.mlflow_store import MlflowParams, runs_page
+    from domain_classifier.store.client import MlflowParams
+    from domain_classifier.tracking.runs import runs_page
 
     _require_free(host, port)
     params = section_params(MlflowParams, "mlflow", params_file)
@@ -271,13 +274,31 @@ def _require_free(host: str, port: int) -> None:
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
+def _delegate(ctx, module: str) -> None:
+    """Run the click command `main` of `module` on everything after the command name."""
+    importlib.import_module(module).main.main(ctx.args, prog_name=ctx.command_path)
+
+
 @cli.command(context_settings=PASS_THROUGH, add_help_option=False)
 @click.pass_context
 def report(ctx):
     """Metrics, params and charts against a revision as report.md (`report --help`)."""
-    from domain_classifier.tools.review import main
+    _delegate(ctx, "domain_classifier.tools.review")
 
-    main.main(ctx.args, prog_name=ctx.command_path)
+
+@cli.command(context_settings=PASS_THROUGH, add_help_option=False)
+@click.pass_context
+def remote(ctx):
+    """Pull from or push to the default DVC remote the outputs of dvc.lock (`remote pull`,
+    `remote push`)."""
+    _delegate(ctx, "domain_classifier.tools.remote")
+
+
+@cli.command(context_settings=PASS_THROUGH, add_help_option=False)
+@click.pass_context
+def registry(ctx):
+    """Compare (`registry status`) or align (`registry sync`) MLflow's @champion with DVC's."""
+    _delegate(ctx, "domain_classifier.tools.registry")
 
 
 @cli.command(context_settings=PASS_THROUGH, add_help_option=False)

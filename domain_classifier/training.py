@@ -10,7 +10,7 @@ import pandas as pd
 
 from domain_classifier.data.tables import write_json, write_table
 from domain_classifier.families.family import Family
-from domain_classifier.model_store import save_model
+from domain_classifier.models.saved import save_model
 from domain_classifier.planning.settings import load_planned, load_threads
 from domain_classifier.stage import PARAMS_OPTION, stage
 from domain_classifier.threads import limited_to, resolve_threads
@@ -65,7 +65,7 @@ def training_command(family: Family) -> click.Command:
     @stage
     def command(params_file, features, out, metrics, trials, plan_file, split_dir):
         # The MLflow mirror writes no DVC output, so it is no dependency of the stage.
-        from domain_classifier.tracking.mlflow_store import connect, mirror
+        from domain_classifier.tracking.runs import connect, mirror
         from domain_classifier.tracking.training_run import log_training
 
         params = load_planned(family, params_file, plan_file)

@@ -19,7 +19,7 @@ def main(params_file, split_dir, metrics, out):
     """Write the baseline model, its val/test macro-F1 and accuracy; print its fit time."""
     from domain_classifier.data.tables import read_table, write_json
     from domain_classifier.evaluation.baseline import BaselineParams, fit_baseline, score_baseline
-    from domain_classifier.model_store import save_model
+    from domain_classifier.models.saved import save_model
     from domain_classifier.params import load_section
 
     params = load_section(BaselineParams, "baseline", params_file)

@@ -43,8 +43,8 @@ def main(
     history,
 ):
     """Compare the predict stage's output with the training reference."""
-    from domain_classifier.families.registry import load_model
     from domain_classifier.features.files import SEQUENCES, read_encoding
+    from domain_classifier.models.loading import load_model
     from domain_classifier.monitoring.checks import run_monitor
     from domain_classifier.monitoring.history import append_history, history_row
     from domain_classifier.monitoring.params import MonitorParams, ReferencePaths

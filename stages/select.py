@@ -22,17 +22,18 @@ def main(params_file, evaluation, models_dir, metrics, split_dir, calibration, p
     """Write the champion model, calibrated on validation, and its metrics (test reported,
     never used to choose)."""
     from domain_classifier.data.tables import read_json, read_table, write_json, write_table
-    from domain_classifier.evaluation.calibration import calibrate, save_calibrated
-    from domain_classifier.evaluation.ensemble import champion_source
+    from domain_classifier.evaluation.calibration import calibrate
     from domain_classifier.evaluation.selection import (
         EvaluateParams,
+        champion_source,
         champion_summary,
         choose_champion,
     )
-    from domain_classifier.families.registry import load_model
+    from domain_classifier.models.calibrated import save_calibrated
+    from domain_classifier.models.loading import load_model
     from domain_classifier.params import load_section
     from domain_classifier.tracking.champion import register_champion_dir
-    from domain_classifier.tracking.mlflow_store import connect, mirror
+    from domain_classifier.tracking.runs import connect, mirror
 
     params = load_section(EvaluateParams, "evaluate", params_file)
     tracking = connect(params_file)

@@ -41,7 +41,7 @@ def meli_frame() -> pd.DataFrame:
 def saved_sgd_dir(tmp_path_factory) -> Path:
     """A small SGD title model saved as the pipeline saves one (three obvious domains)."""
     from domain_classifier.features.tokenize import TokenizeParams
-    from domain_classifier.model_store import save_model
+    from domain_classifier.models.saved import save_model
     from tests.support.models import train_sgd_model
 
     rows = []
@@ -61,8 +61,9 @@ def saved_sgd_dir(tmp_path_factory) -> Path:
 def calibrated_sgd_dir(saved_sgd_dir, tmp_path_factory) -> Path:
     """saved_sgd_dir as select saves a champion: its calibration fitted on held-out titles
     (some of them ambiguous, so the coverage curve has a threshold inside (0, 1))."""
-    from domain_classifier.evaluation.calibration import calibrate, save_calibrated
-    from domain_classifier.families.registry import load_model
+    from domain_classifier.evaluation.calibration import calibrate
+    from domain_classifier.models.calibrated import save_calibrated
+    from domain_classifier.models.loading import load_model
 
     held_out = pd.DataFrame(
         [

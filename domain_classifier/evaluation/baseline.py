@@ -19,7 +19,7 @@ from domain_classifier.evaluation.metrics import summary_metrics
 from domain_classifier.families.classical import SklearnTitleModel
 from domain_classifier.families.svm import FAMILY as SVM
 from domain_classifier.families.svm import ProbabilisticLinearSVC, ngram_features
-from domain_classifier.model_store import predict_labels
+from domain_classifier.models.saved import predict_labels
 from domain_classifier.params import require, require_ngram_ranges
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 from domain_classifier.data.schema import DOMAIN
 from domain_classifier.data.tables import write_table
 from domain_classifier.evaluation.bootstrap import interval_report
-from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel
 from domain_classifier.evaluation.metrics import evaluate_split
 from domain_classifier.evaluation.selection import REFERENCE, EvaluateParams
-from domain_classifier.families.registry import load_model
+from domain_classifier.models.ensemble import ENSEMBLE, EnsembleModel
+from domain_classifier.models.loading import load_model
 
 
 def evaluate_candidates(

@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, precision_recall_fscore_support
 
 from domain_classifier.data.schema import DOMAIN, TITLE
-from domain_classifier.model_store import TitleModel, predict_labels
+from domain_classifier.models.saved import TitleModel, predict_labels
 
 
 def summary_metrics(actual, predicted) -> dict:

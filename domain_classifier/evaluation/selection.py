@@ -6,9 +6,11 @@ family beats it on validation, it is the champion, so a run never ships a model 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from domain_classifier.evaluation.ensemble import ENSEMBLE
 from domain_classifier.families import registry
+from domain_classifier.models.ensemble import ENSEMBLE, save_ensemble
+from domain_classifier.models.saved import read_meta
 from domain_classifier.params import require
 
 SELECTION_METRIC = "macro_f1"
@@ -53,7 +55,7 @@ def candidate_scores(results: dict[str, dict]) -> dict[str, dict]:
 @dataclasses.dataclass(frozen=True)
 class EvaluateParams:
     families: list[str] = dataclasses.field(default_factory=lambda: list(registry.names()))
-    # An `ensemble` candidate: the families' probabilities averaged (evaluation/ensemble.py).
+    # An `ensemble` candidate: the families' probabilities averaged (models/ensemble.py).
     ensemble: bool = True
     # The families it averages; empty: every one in `families`.
     ensemble_members: list[str] = dataclasses.field(default_factory=list)
@@ -102,3 +104,15 @@ class EvaluateParams:
             f"{where}.ensemble_members",
             f"must name two or more different families, got {self.ensemble_members}",
         )
+
+
+def champion_source(family: str, models_dir: Path, members: list[str], scratch: Path) -> Path:
+    """The saved folder select copies into models/champion: the family's own, or for the
+    ensemble one assembled in `scratch` from its members' folders."""
+    if family != ENSEMBLE:
+        return models_dir / family
+    labels = read_meta(models_dir / members[0])["labels"]
+    folder = scratch / ENSEMBLE
+    folder.mkdir()
+    save_ensemble({name: models_dir / name for name in members}, labels, folder)
+    return folder

@@ -59,7 +59,7 @@ class SklearnTitleModel:
         save_skops(self, directory / self.file)
 
     @classmethod
-    def load(cls, directory: Path) -> SklearnTitleModel:
+    def load(cls, directory: Path, meta: dict) -> SklearnTitleModel:
         return load_skops(Path(directory) / cls.file, MODEL_TYPES)
 
 

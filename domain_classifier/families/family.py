@@ -17,7 +17,8 @@ class Family:
     `train_<name>` section (parsed into `params`), reading only the `features` it lists.
 
     `train(params, features_dir, name)` returns (model, best hyperparameters, trial history);
-    `model` is the class saved models of this family load with (`model.load(directory)`).
+    `model` is the class saved models of this family load with (`model.load(directory, meta)`,
+    `meta` being the folder's meta.json: family, format, labels).
     A family that makes its own features from the titles (`reads_titles`) is also given
     `split_dir=`, the folder of the train split.
     """

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from domain_classifier.data.archives import load_skops, save_skops
-from domain_classifier.data.tables import read_json
 from domain_classifier.families.budget import require_memory
 from domain_classifier.families.classical import TFIDF_FEATURES, sparse_bytes
 from domain_classifier.families.family import Family
@@ -42,7 +41,6 @@ from domain_classifier.features.files import (
     read_vectorizer,
 )
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TitleVectorizer
-from domain_classifier.model_store import META_FILE
 from domain_classifier.trusted_types import VECTORIZER_TYPES
 
 # Used for any option the search space leaves out.
@@ -111,10 +109,9 @@ class TfidfKerasModel:
         save_skops(self.vectorizer, directory / VECTORIZER_FILE)
 
     @classmethod
-    def load(cls, directory: Path) -> TfidfKerasModel:
+    def load(cls, directory: Path, meta: dict) -> TfidfKerasModel:
         directory = Path(directory)
         model = load_keras(directory)
-        meta = read_json(directory / META_FILE)
         vectorizer = load_skops(directory / VECTORIZER_FILE, VECTORIZER_TYPES)
         return cls(meta["family"], model, vectorizer, meta["labels"])
 

@@ -40,7 +40,6 @@ from domain_classifier.features.files import (
 )
 from domain_classifier.features.text import TextSettings
 from domain_classifier.features.tokenize import encode_sequences
-from domain_classifier.model_store import META_FILE
 from domain_classifier.params import require
 
 SEQUENCE_FEATURES = (LABELS, SEQUENCES)
@@ -137,10 +136,9 @@ class KerasTitleModel:
         )
 
     @classmethod
-    def load(cls, directory: Path) -> KerasTitleModel:
+    def load(cls, directory: Path, meta: dict) -> KerasTitleModel:
         directory = Path(directory)
         model = load_keras(directory)
-        meta = read_json(directory / META_FILE)
         encoding = read_json(directory / "encoding.json")
         return cls(
             meta["family"],

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from domain_classifier.data.schema import TITLE
-from domain_classifier.model_store import TitleModel
+from domain_classifier.models.saved import TitleModel
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.batch import BatchSummary, check_batch, summarize_batch
 from domain_classifier.monitoring.estimate import Estimate, estimate

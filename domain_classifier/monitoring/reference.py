@@ -14,7 +14,7 @@ from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.data.tables import read_json, read_table
 from domain_classifier.errors import InputError
 from domain_classifier.features.text import tokens
-from domain_classifier.model_store import TitleModel
+from domain_classifier.models.saved import TitleModel
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.estimate import Calibration, fit_calibration
 from domain_classifier.monitoring.params import MonitorParams, ReferencePaths

@@ -1,6 +1,6 @@
 """The cost model: a stage's seconds on this machine class as a linear function of the work it
 is given, with coefficients measured once and committed (coefficients.json, refitted by
-`python -m domain_classifier.tools.cost_model`). Never a clock read during training: the same
+`python -m benchmarks.cost_model`). Never a clock read during training: the same
 data shape and settings predict the same seconds, and so derive the same settings, anywhere.
 
 Work is counted in row passes and fits. A cross-validated family fits `folds - 1` folds of its

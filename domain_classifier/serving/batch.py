@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from domain_classifier.data.tables import check_output
-from domain_classifier.serving.loading import load_scoring_model
+from domain_classifier.models.fetch import load_scoring_model
 from domain_classifier.serving.predict import PredictParams, predict_file
 
 LOCAL_MODEL = "models/champion"
@@ -27,7 +27,7 @@ def predict_batch(
     if params.engine == "spark":
         from domain_classifier.params import load_section
         from domain_classifier.serving.spark import predict_on_spark
-        from domain_classifier.tracking.mlflow_store import MlflowParams, champion_uri
+        from domain_classifier.store.client import MlflowParams, champion_uri
 
         default = champion_uri(load_section(MlflowParams, "mlflow", params_file))
         stats = predict_on_spark(model_ref or default, params, params_file)

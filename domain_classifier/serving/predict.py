@@ -18,7 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,7 +32,17 @@ from domain_classifier.data.tables import (
     write_csv,
 )
 from domain_classifier.errors import InputError
-from domain_classifier.model_store import TitleModel
+from domain_classifier.models.saved import TitleModel
+from domain_classifier.models.scoring import (
+    REVIEW_COLUMN,
+    REVIEW_PRECISION,
+    TOP_K,
+    add_predictions,
+    flag_review,
+    output_columns,
+    rank_titles,
+    review_threshold_of,
+)
 from domain_classifier.params import require
 from domain_classifier.progress import RowProgress
 
@@ -67,7 +76,7 @@ class PredictParams:
     input: str
     output: str
     text_column: str = "title"
-    top_k: int = 3
+    top_k: int = TOP_K
     chunk_rows: int = 10000
     # OWASP's rule for CSV opened in a spreadsheet: a cell starting with = + - @ tab or CR is
     # a formula there, so such cells get a leading quote. Off: cells are copied verbatim.
@@ -77,7 +86,7 @@ class PredictParams:
     engine: str = "local"
     spark: SparkParams = dataclasses.field(default_factory=SparkParams)
     # needs_review is true below the confidence that reaches this precision on validation.
-    review_precision: float = 0.98
+    review_precision: float = REVIEW_PRECISION
 
     def check(self, where: str) -> None:
         require(self.top_k >= 1, f"{where}.top_k", f"must be >= 1, got {self.top_k}")
@@ -105,12 +114,6 @@ class PredictParams:
         )
 
 
-def output_columns(top_k: int) -> list[str]:
-    """The columns predict adds to every input row."""
-    ranked = [f"top{r}_{what}" for r in range(1, top_k + 1) for what in ("domain", "probability")]
-    return ["predicted_domain", "probability", *ranked]
-
-
 def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> None:
     """Refuse a batch predict cannot score as it is: no title column, a title column that
     holds something other than text, or columns that the output would overwrite."""
@@ -123,62 +126,6 @@ def check_batch(chunk: pd.DataFrame, params: PredictParams, n_labels: int) -> No
             f"{params.input}: has column(s) {', '.join(map(repr, taken))}, which predict "
             f"writes; rename them (the output keeps every input column)"
         )
-
-
-def rank_titles(model: TitleModel, titles: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each title's k most probable label ids, best first, and their probabilities."""
-    if not titles:
-        return np.zeros((0, k), dtype=np.int64), np.zeros((0, k), dtype=np.float64)
-    proba = model.predict_proba(titles)
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-    return order, np.take_along_axis(proba, order, axis=1).astype(np.float64, copy=False)
-
-
-def add_predictions(chunk: pd.DataFrame, blank: np.ndarray, ranked, labels) -> pd.DataFrame:
-    """The chunk with predicted domain, probability and top-k columns; blank titles get nulls."""
-    order, top = ranked
-    names = np.asarray(labels, dtype=object)
-    out = chunk.copy()
-    for rank in range(order.shape[1]):
-        top_label = np.full(len(chunk), None, dtype=object)
-        top_label[~blank] = names[order[:, rank]]
-        # An explicit string type keeps every chunk's schema equal, even an all-blank chunk.
-        top_label = pd.array(top_label, dtype="string")
-        top_proba = np.full(len(chunk), np.nan)
-        top_proba[~blank] = top[:, rank]
-        if rank == 0:
-            out["predicted_domain"], out["probability"] = top_label, top_proba
-        out[f"top{rank + 1}_domain"], out[f"top{rank + 1}_probability"] = top_label, top_proba
-    return out
-
-
-def score_chunk(model: TitleModel, chunk: pd.DataFrame, text_column: str, top_k: int):
-    """Add predicted domain, its probability and the top-k domains to a chunk."""
-    blank = blank_mask(chunk[text_column]).to_numpy()
-    titles = chunk[text_column][~blank].tolist()
-    ranked = rank_titles(model, titles, min(top_k, len(model.labels)))
-    return add_predictions(chunk, blank, ranked, model.labels), int(blank.sum())
-
-
-REVIEW_COLUMN = "needs_review"
-
-
-def review_threshold_of(model: TitleModel, precision: float) -> float | None:
-    """The model's needs_review threshold for `precision`; None for an uncalibrated model
-    (a family folder rather than models/champion), whose probabilities promise nothing."""
-    threshold = getattr(model, "review_threshold", None)
-    return None if threshold is None else threshold(precision)
-
-
-def flag_review(scored: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
-    """Add needs_review: probability below `threshold`; null for a blank title, and for
-    every row when there is no threshold."""
-    probability = scored["probability"]
-    flags = pd.array(probability < (np.inf if threshold is None else threshold), dtype="boolean")
-    flags[probability.isna().to_numpy() | (threshold is None)] = pd.NA
-    out = scored.copy()
-    out[REVIEW_COLUMN] = flags
-    return out
 
 
 def predict_file(model: TitleModel, params: PredictParams) -> dict:

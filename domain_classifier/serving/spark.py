@@ -18,13 +18,9 @@ from pathlib import Path
 
 from domain_classifier.data.tables import atomic_dir, check_columns, iter_table, table_format
 from domain_classifier.errors import InputError
-from domain_classifier.model_store import read_meta
-from domain_classifier.serving.predict import (
-    REVIEW_COLUMN,
-    PredictParams,
-    SparkParams,
-    batch_stats,
-)
+from domain_classifier.models.saved import read_meta
+from domain_classifier.models.scoring import REVIEW_COLUMN
+from domain_classifier.serving.predict import PredictParams, SparkParams, batch_stats
 
 SCORES = "__scores"
 # The line of a Spark or Python error that says what went wrong (the first is often generic).
@@ -38,9 +34,9 @@ def predict_on_spark(model_uri: str, params: PredictParams, params_file) -> dict
     start = time.perf_counter()
     check_input(params.input, params.text_column)
     # Imported once the input is known good: loading MLflow prints warnings of its own.
-    from domain_classifier.evaluation.calibration import saved_review_threshold
-    from domain_classifier.serving.pyfunc import ARTIFACT
-    from domain_classifier.tracking.mlflow_store import download_model
+    from domain_classifier.models.calibrated import saved_review_threshold
+    from domain_classifier.models.fetch import download_model
+    from domain_classifier.models.pyfunc import ARTIFACT
 
     with tempfile.TemporaryDirectory(prefix="spark-model-") as tmp:
         # One local copy of the URI: the driver reads the labels (how many top-k columns
@@ -134,7 +130,7 @@ def scored_frame(spark, model_path: Path, params: PredictParams, k: int):
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
-    from domain_classifier.serving.pyfunc import output_schema
+    from domain_classifier.models.pyfunc import output_schema
 
     # One Arrow batch handed to the model holds at most chunk_rows titles, as locally.
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(params.chunk_rows))

@@ -1,7 +1,7 @@
 """Is `@champion` the DVC champion? `status` says (exit 1 when not), `sync` repairs it.
 
-python -m domain_classifier.tools.registry status
-python -m domain_classifier.tools.registry sync    # `make run` calls it after `dvc repro`
+domain-classifier registry status
+domain-classifier registry sync    # `make run` calls it after `dvc repro`
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from domain_classifier.stage import PARAMS_OPTION, stage
+from domain_classifier.store.client import project_root
 from domain_classifier.tracking.champion import (
     ALIAS,
     CHAMPION_DIR,
@@ -17,7 +18,7 @@ from domain_classifier.tracking.champion import (
     ensure_champion,
     registry_champion,
 )
-from domain_classifier.tracking.mlflow_store import connect, project_root
+from domain_classifier.tracking.runs import connect
 
 
 @click.group()
@@ -44,7 +45,7 @@ def status(params_file):
             f"({params.registered_model} version {current.version})"
         )
     if not wanted.same_model(current):
-        click.echo("they differ: run `python -m domain_classifier.tools.registry sync`")
+        click.echo("they differ: run `domain-classifier registry sync`")
         raise SystemExit(1)
     click.echo("they agree")
 

@@ -21,18 +21,12 @@ from pathlib import Path
 
 from domain_classifier.data.tables import read_json
 from domain_classifier.errors import InputError
+from domain_classifier.models.fetch import recorded_model
+from domain_classifier.models.integrity import directory_md5
 from domain_classifier.params import load_section
-from domain_classifier.serving.integrity import directory_md5
-from domain_classifier.tracking.mlflow_store import (
-    MODEL_MD5_TAG,
-    MlflowParams,
-    _runs_that_logged,
-    connect,
-    owned_run,
-    project_root,
-    recorded_model,
-    register_model,
-)
+from domain_classifier.store.client import MODEL_MD5_TAG, MlflowParams, project_root
+from domain_classifier.tracking.registry import _runs_that_logged, register_model
+from domain_classifier.tracking.runs import connect, owned_run
 
 log = logging.getLogger(__name__)
 CHAMPION_DIR, CHAMPION_METRICS = "models/champion", "metrics/champion.json"
@@ -82,7 +76,7 @@ def uncalibrated_md5(directory: Path | str) -> str:
     from dvc_data.hashfile.tree import Tree
     from dvc_objects.fs import LocalFileSystem, MemoryFileSystem
 
-    from domain_classifier.evaluation.calibration import CALIBRATION_FILE
+    from domain_classifier.models.calibrated import CALIBRATION_FILE
 
     fs = LocalFileSystem()
     staging = HashFileDB(MemoryFileSystem(), "/staging")  # in memory, dropped on return
@@ -96,7 +90,7 @@ def uncalibrated_md5(directory: Path | str) -> str:
 
 
 def _calibration_params(directory: Path) -> dict[str, str]:
-    from domain_classifier.evaluation.calibration import CALIBRATION_FILE
+    from domain_classifier.models.calibrated import CALIBRATION_FILE
 
     path = directory / CALIBRATION_FILE
     return {"temperature": str(read_json(path)["temperature"])} if path.is_file() else {}
@@ -111,7 +105,7 @@ def log_champion(params: MlflowParams, champion: Champion, directory: Path, summ
     from mlflow import MlflowClient
     from mlflow.entities import LoggedModelOutput
 
-    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.models.pyfunc import log_title_model
 
     client, directory = MlflowClient(), Path(directory)
     tags = {"family": champion.family, MODEL_MD5_TAG: champion.model_md5, "dvc.stage": SELECT}
@@ -139,7 +133,7 @@ def _log_champion_run(champion: Champion, directory: Path, summary: dict, tags: 
     entry) and the model."""
     import mlflow
 
-    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.models.pyfunc import log_title_model
     from domain_classifier.tracking.lineage import log_lineage, stage_record
 
     with owned_run(run_name=champion.family, tags=tags) as run:

@@ -9,14 +9,10 @@ from pathlib import Path
 from domain_classifier.data.schema import DOMAIN, TITLE
 from domain_classifier.data.tables import read_table
 from domain_classifier.evaluation.metrics import evaluate_split
-from domain_classifier.serving.pyfunc import log_title_model
+from domain_classifier.models.pyfunc import log_title_model
+from domain_classifier.store.client import MODEL_MD5_TAG, MlflowParams
 from domain_classifier.tracking.lineage import log_lineage, stage_record
-from domain_classifier.tracking.mlflow_store import (
-    MODEL_MD5_TAG,
-    MlflowParams,
-    flat_params,
-    owned_run,
-)
+from domain_classifier.tracking.runs import flat_params, owned_run
 from domain_classifier.training import flat_history
 
 # Past this many domains a count matrix is one bright cell per row: rows are normalised.

@@ -20,7 +20,7 @@ from dvc.utils.serialize import parse_yaml
 
 from domain_classifier.evaluation.selection import choose_champion
 from domain_classifier.families import registry
-from domain_classifier.families.registry import load_model
+from domain_classifier.models.loading import load_model
 from tests.support.net import free_port
 from tests.support.project import FAMILIES, read_json, run, stages_run, update_params
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from domain_classifier.data.tables import write_json
-from domain_classifier.families.registry import load_model
-from domain_classifier.model_store import predict_labels, save_model
-from domain_classifier.serving.integrity import directory_md5
+from domain_classifier.models.integrity import directory_md5
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels, save_model
 from tests.support.data import ROOT
 from tests.support.models import train_sgd_model
 from tests.support.net import free_port
@@ -43,14 +43,12 @@ def test_champion_selected_with_the_store_down_is_registered_once_it_is_back(
 ):
     import mlflow
 
-    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.models.fetch import load_registered
+    from domain_classifier.models.pyfunc import log_title_model
+    from domain_classifier.store.client import MODEL_MD5_TAG
     from domain_classifier.tracking.champion import ensure_champion
-    from domain_classifier.tracking.mlflow_store import (
-        MODEL_MD5_TAG,
-        connect,
-        load_registered,
-        register_model,
-    )
+    from domain_classifier.tracking.registry import register_model
+    from domain_classifier.tracking.runs import connect
 
     project = tmp_path / "project"
     project.mkdir()

@@ -18,7 +18,8 @@ from domain_classifier.families.sgd import SgdParams, build_sgd
 from domain_classifier.families.svm import SvmParams, build_svm
 from domain_classifier.families.xgb import EarlyStoppingXGB, XgbParams, build_xgb
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
-from domain_classifier.model_store import save_model
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import save_model
 from domain_classifier.params import parse_dataclass
 from tests.support.data import MELI_COLUMNS, MELI_SAMPLE
 
@@ -181,7 +182,7 @@ def test_builders_fit_sparse_features_and_give_probabilities(name, separable_dat
     family = name.split("-")[0]
     save_model(SklearnTitleModel(family, vectorizer, model, ["x", "y", "z"]), tmp_path / name)
     assert (tmp_path / name / "model.skops").is_file()
-    loaded = registry.load_model(tmp_path / name)
+    loaded = load_model(tmp_path / name)
     assert np.array_equal(loaded.classifier.predict_proba(X), proba)
 
 
@@ -268,8 +269,8 @@ from domain_classifier.families.sgd import SgdParams, build_sgd
 from domain_classifier.families.svm import SvmParams, build_svm, ngram_features
 from domain_classifier.families.xgb import XgbParams, build_xgb
 from domain_classifier.features.tokenize import TokenizeParams, make_vectorizer
-from domain_classifier.model_store import save_model
-from domain_classifier.model_store import save_model
+from domain_classifier.models.saved import save_model
+from domain_classifier.models.saved import save_model
 
 rng = np.random.default_rng(0)
 words = [f"w{i}" for i in range(60)]

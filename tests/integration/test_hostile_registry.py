@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from domain_classifier.data.tables import write_json
-from domain_classifier.serving.integrity import directory_md5
+from domain_classifier.models.integrity import directory_md5
+from domain_classifier.store.client import MODEL_MD5_TAG
 from domain_classifier.tracking.champion import CHAMPION_DIR, CHAMPION_METRICS
-from domain_classifier.tracking.mlflow_store import HOST_TAG, MODEL_MD5_TAG, PID_TAG, connect
+from domain_classifier.tracking.runs import HOST_TAG, PID_TAG, connect
 from tests.integration.test_champion_sync import NAME, command
 
 SYNC = ("domain_classifier.tools.registry", "sync")
@@ -95,7 +96,7 @@ def registered(client) -> dict[str, str]:
 def test_sync_registers_the_logged_run_not_the_newer_killed_one(champion_project):
     import mlflow
 
-    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.models.pyfunc import log_title_model
 
     client = mlflow.MlflowClient()
     with mlflow.start_run() as good:

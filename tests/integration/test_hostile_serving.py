@@ -31,7 +31,7 @@ def served(saved_sgd_dir, tmp_path_factory):
     from mlflow.environment_variables import _MLFLOW_IS_IN_SERVING_ENVIRONMENT
     from mlflow.pyfunc import scoring_server
 
-    from domain_classifier.serving import pyfunc
+    from domain_classifier.models import pyfunc
 
     path = tmp_path_factory.mktemp("served") / "model"
     mlflow.pyfunc.save_model(
@@ -168,14 +168,10 @@ def test_top_k_from_one_to_the_number_of_domains_is_answered(served, top_k):
 
 
 def test_answers_flag_review_as_predict_does(calibrated_sgd_dir):
-    from domain_classifier.families.registry import load_model
-    from domain_classifier.serving.predict import (
-        PredictParams,
-        flag_review,
-        review_threshold_of,
-        score_chunk,
-    )
-    from domain_classifier.serving.pyfunc import TitleClassifier
+    from domain_classifier.models.loading import load_model
+    from domain_classifier.models.pyfunc import TitleClassifier
+    from domain_classifier.models.scoring import flag_review, review_threshold_of, score_chunk
+    from domain_classifier.serving.predict import PredictParams
 
     classifier = TitleClassifier()
     classifier.model = load_model(calibrated_sgd_dir)
@@ -203,7 +199,7 @@ def test_the_signature_names_a_title_string_and_every_request_form_is_answered(
     import mlflow.pyfunc
     import yaml
 
-    from domain_classifier.serving import pyfunc
+    from domain_classifier.models import pyfunc
 
     path = tmp_path / "model"
     mlflow.pyfunc.save_model(

@@ -12,10 +12,12 @@ import yaml
 
 from domain_classifier.data.tables import write_json
 from domain_classifier.families import registry
-from domain_classifier.families.registry import load_model
 from domain_classifier.families.sgd import SgdParams
-from domain_classifier.model_store import predict_labels
-from domain_classifier.serving.integrity import directory_md5
+from domain_classifier.models.fetch import load_registered
+from domain_classifier.models.integrity import directory_md5
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels
+from domain_classifier.store.client import MODEL_MD5_TAG
 from domain_classifier.tracking import training_run
 from domain_classifier.tracking.champion import (
     CHAMPION_DIR,
@@ -25,7 +27,7 @@ from domain_classifier.tracking.champion import (
     registry_champion,
     uncalibrated_md5,
 )
-from domain_classifier.tracking.mlflow_store import MODEL_MD5_TAG, connect, load_registered
+from domain_classifier.tracking.runs import connect
 
 NAME = "dc-test"
 SECONDS = 53.0  # what training took: the run's Duration

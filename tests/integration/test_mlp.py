@@ -16,10 +16,10 @@ from domain_classifier.families import keras_search, mlp, registry
 from domain_classifier.families.budget import GIB
 from domain_classifier.families.keras_search import Rows
 from domain_classifier.families.mlp import MlpParams
-from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TFIDF_BLOCKS, TokenizeParams, make_vectorizer
-from domain_classifier.model_store import predict_labels, save_model
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
 from tests.support.data import toy_catalogue
 

@@ -5,7 +5,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from domain_classifier.features.text import fold_accents
-from domain_classifier.model_store import predict_labels
+from domain_classifier.models.saved import predict_labels
 from tests.support.models import train_sgd_model
 
 

@@ -12,7 +12,7 @@ import zipfile
 import pandas as pd
 import yaml
 
-from domain_classifier.serving.integrity import directory_md5, locked_model_hashes
+from domain_classifier.models.integrity import directory_md5, locked_model_hashes
 from tests.support.data import ROOT
 
 TITLES = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15 Silicone"]

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(autouse=True)
 def no_inherited_project(monkeypatch):
-    from domain_classifier.tracking.mlflow_store import use_project
+    from domain_classifier.store.client import use_project
 
     for name in ("MLFLOW_TRACKING_URI", "DOMAIN_CLASSIFIER_PROJECT", "DVC_ROOT"):
         monkeypatch.delenv(name, raising=False)
@@ -105,7 +105,8 @@ def registered(saved_sgd_dir, tmp_path_factory) -> Path:
 def trained(registered, tmp_path) -> Path:
     """tmp_path/old/project: a copy of `registered`, its store re-rooted there (as any
     command would on first use), so that it names only its own mlruns/."""
-    from domain_classifier.tracking.mlflow_store import rebase_artifacts, store_params, use_project
+    from domain_classifier.store.client import store_params, use_project
+    from domain_classifier.store.rebase import rebase_artifacts
 
     project = tmp_path / "old" / "project"
     shutil.copytree(registered, project)
@@ -131,7 +132,7 @@ def cells(database: Path) -> list[str]:
 
 def artifact_roots(project: Path) -> set[Path]:
     """The mlruns/ folders the project's store names (experiments, runs, models)."""
-    from domain_classifier.tracking.mlflow_store import _artifacts_of
+    from domain_classifier.store.rebase import _artifacts_of
 
     return {root for root in map(_artifacts_of, cells(project / "mlflow.db")) if root}
 
@@ -258,11 +259,8 @@ def read_as_the_ui(project: Path, _) -> None:
     from mlflow import MlflowClient
     from mlflow.artifacts import download_artifacts
 
-    from domain_classifier.tracking.mlflow_store import (
-        runs_page,
-        store_params,
-        use_project,
-    )
+    from domain_classifier.store.client import store_params, use_project
+    from domain_classifier.tracking.runs import runs_page
 
     use_project(project)
     params = store_params(project / "params.yaml")

@@ -18,10 +18,10 @@ from domain_classifier.families import keras_search, recurrent, registry
 from domain_classifier.families.budget import GIB
 from domain_classifier.families.keras_search import Rows
 from domain_classifier.families.recurrent import RecurrentParams
-from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary, encode_sequences
-from domain_classifier.model_store import predict_labels, save_model
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels, save_model
 from domain_classifier.params import parse_dataclass
 from tests.support.data import ROOT, toy_catalogue
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from domain_classifier.families import registry
+from domain_classifier.models.loading import load_model
 
 # Every setting the plan stage would derive, written: the training command needs no plan file.
 SEARCH = {
@@ -173,7 +174,7 @@ def test_a_toy_family_trains_evaluates_and_becomes_champion(
     assert json.loads((tmp_path / "champ.json").read_text())["family"] == "toy"
     assert json.loads((tmp_path / "calibration.json").read_text())["calibrated_family"] == "toy"
     assert (tmp_path / "plots/calibration/coverage_precision.csv").is_file()
-    champion = registry.load_model(models / "champion")
+    champion = load_model(models / "champion")
     assert champion.family == "toy"
     assert champion.predict_proba(["Shampoo Anticaspa 300ml"]).argmax() == champion.labels.index(
         "MLB-SHAMPOOS"
@@ -218,7 +219,7 @@ def test_the_svm_stage_makes_its_own_features_from_the_train_titles(small_catalo
             *("--split-dir", str(split)),
         ],
     )
-    model = registry.load_model(out)
+    model = load_model(out)
     # Its vocabulary is its own (char_wb 3-4-grams of the titles), its labels tokenize's.
     assert model.vectorizer.transformer_list[1][1].ngram_range == (3, 4)
     assert model.labels == json.loads((features / "labels" / "labels.json").read_text())

@@ -21,7 +21,7 @@ import yaml
 from domain_classifier.data.tables import iter_table
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.errors import InputError
-from domain_classifier.families.registry import load_model
+from domain_classifier.models.loading import load_model
 from domain_classifier.params import load_section
 from domain_classifier.serving.predict import PredictParams, predict_file
 from tests.support.data import ROOT
@@ -61,8 +61,8 @@ def store(tmp_path_factory, calibrated_sgd_dir):
     import mlflow
     from mlflow import MlflowClient
 
-    from domain_classifier.serving.pyfunc import log_title_model
-    from domain_classifier.tracking.mlflow_store import connect
+    from domain_classifier.models.pyfunc import log_title_model
+    from domain_classifier.tracking.runs import connect
 
     root = tmp_path_factory.mktemp("spark")
     params = {

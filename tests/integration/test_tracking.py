@@ -9,10 +9,12 @@ import pytest
 import yaml
 
 from domain_classifier.errors import InputError
-from domain_classifier.families.registry import load_model
-from domain_classifier.model_store import predict_labels
+from domain_classifier.models.fetch import load_registered
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels
 from domain_classifier.params import parse_dataclass
-from domain_classifier.tracking.mlflow_store import MlflowParams, connect, load_registered
+from domain_classifier.store.client import MlflowParams
+from domain_classifier.tracking.runs import connect
 from tests.support.net import free_port
 
 TITLES = ["Shampoo Anticaspa 400ml", "Capinha iPhone 15 Silicone", "Liquidificador 3 Velocidades"]
@@ -54,7 +56,7 @@ def test_environment_uri_overrides_the_param(monkeypatch):
 
 def test_unreachable_store_warns_once_or_fails_fast_when_required(tmp_path, caplog):
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    with caplog.at_level(logging.WARNING, logger="domain_classifier.tracking.mlflow_store"):
+    with caplog.at_level(logging.WARNING, logger="domain_classifier.tracking.runs"):
         assert connect(params_file(tmp_path, tracking_uri=uri)) is None
     assert [r.getMessage() for r in caplog.records if uri in r.getMessage()] == [
         caplog.records[-1].getMessage()
@@ -70,7 +72,7 @@ def test_unreachable_store_warns_once_or_fails_fast_when_required(tmp_path, capl
 def test_logged_model_takes_raw_titles_as_frame_series_or_list(saved_sgd_dir, tmp_path):
     import mlflow
 
-    from domain_classifier.serving.pyfunc import load_title_model, log_title_model
+    from domain_classifier.models.pyfunc import load_title_model, log_title_model
 
     assert connect(params_file(tmp_path)) is not None
     with mlflow.start_run():
@@ -102,9 +104,10 @@ def test_champion_alias_moves_and_the_replaced_version_keeps_previous(saved_sgd_
     import mlflow
     from mlflow import MlflowClient
 
-    from domain_classifier.serving.integrity import directory_md5
-    from domain_classifier.serving.pyfunc import log_title_model
-    from domain_classifier.tracking.mlflow_store import MODEL_MD5_TAG, _promote
+    from domain_classifier.models.integrity import directory_md5
+    from domain_classifier.models.pyfunc import log_title_model
+    from domain_classifier.store.client import MODEL_MD5_TAG
+    from domain_classifier.tracking.registry import _promote
 
     assert connect(params_file(tmp_path)) is not None
     client = MlflowClient()
@@ -134,7 +137,7 @@ def test_loading_an_unknown_registered_model_is_one_clear_error(tmp_path):
 
 
 def test_embedded_store_is_the_projects_even_from_a_queued_experiment(tmp_path, monkeypatch):
-    from domain_classifier.tracking.mlflow_store import in_temporary_workspace
+    from domain_classifier.store.client import in_temporary_workspace
 
     workspace = tmp_path / ".dvc/tmp/exps/tmpabc123"
     workspace.mkdir(parents=True)
@@ -183,7 +186,7 @@ def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from domain_classifier.serving.pyfunc import MAX_REQUEST_TITLES, log_title_model
+    from domain_classifier.models.pyfunc import MAX_REQUEST_TITLES, log_title_model
 
     assert connect(params_file(tmp_path)) is not None
     with mlflow.start_run():
@@ -217,7 +220,7 @@ def test_logged_model_validates_requests_as_predict_validates_batches(saved_sgd_
 HOLD_A_RUN = """
 import sys, time
 import mlflow
-from domain_classifier.tracking.mlflow_store import connect, owned_run
+from domain_classifier.tracking.runs import connect, owned_run
 connect(sys.argv[1])
 with owned_run():
     print(mlflow.active_run().info.run_id, flush=True)
@@ -233,7 +236,7 @@ def test_a_run_whose_process_was_killed_is_marked_killed_and_a_live_one_is_left(
 
     from mlflow import MlflowClient
 
-    from domain_classifier.tracking.mlflow_store import owned_run
+    from domain_classifier.tracking.runs import owned_run
     from tests.support.data import ROOT
 
     params = params_file(tmp_path)

@@ -28,7 +28,7 @@ def store(tmp_path, monkeypatch) -> Path:
     """Five training runs mirrored the way the stages mirror them (connect names the store)."""
     import mlflow
 
-    from domain_classifier.tracking.mlflow_store import connect
+    from domain_classifier.tracking.runs import connect
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not CONSOLE.is_file(), reason=f"{CONSOLE} not in
 def store(tmp_path, monkeypatch) -> Path:
     import mlflow
 
-    from domain_classifier.tracking.mlflow_store import connect
+    from domain_classifier.tracking.runs import connect
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)

@@ -1,6 +1,6 @@
 """The budget benchmark's bookkeeping: what each stage took beside what the plan predicted."""
 
-from domain_classifier.tools.budget_benchmark import error_table, stage_rows
+from benchmarks.budget import error_table, stage_rows
 
 PLAN = {
     "other_stages_seconds": {"split": 5.0},

@@ -9,11 +9,12 @@ from domain_classifier.evaluation.calibration import (
     coverage_curve,
     expected_calibration_error,
     fit_temperature,
-    review_threshold,
-    scale,
 )
-from domain_classifier.families.registry import load_model
-from domain_classifier.serving.predict import PredictParams, flag_review, predict_file
+from domain_classifier.models import calibrated
+from domain_classifier.models.calibrated import review_threshold, scale
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.scoring import flag_review
+from domain_classifier.serving.predict import PredictParams, predict_file
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy_and_the_gap_otherwise():
@@ -95,13 +96,13 @@ def test_chunked_scaling_and_fit_equal_the_whole_matrix_formulas(dtype):
     from scipy.special import log_softmax, softmax
 
     rng = np.random.default_rng(0)
-    rows = 2 * calibration.CHUNK_ROWS + 5
+    rows = 2 * calibrated.CHUNK_ROWS + 5
     proba = rng.dirichlet(np.full(20, 0.3), rows).astype(dtype)
     actual = rng.integers(0, 20, rows)
-    logits = np.log(np.clip(proba, calibration.EPSILON, 1.0))
+    logits = np.log(np.clip(proba, calibrated.EPSILON, 1.0))
     whole = softmax(logits / 1.7, axis=1)
-    assert calibration.scale(proba, 1.7).dtype == whole.dtype
-    assert calibration.scale(proba, 1.7).tobytes() == whole.tobytes()
+    assert calibrated.scale(proba, 1.7).dtype == whole.dtype
+    assert calibrated.scale(proba, 1.7).tobytes() == whole.tobytes()
 
     def nll(log_t):
         return float(-log_softmax(logits / np.exp(log_t), axis=1)[np.arange(rows), actual].mean())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support.data import ROOT
 
@@ -27,3 +28,19 @@ def test_help_of_every_command_imports_no_heavy_library():
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"codes": [0, 0, 0, 0, 0], "heavy": []}
+
+
+def test_operational_tools_are_subcommands_of_the_console_script():
+    """`make pull/push/sync/report` call these: each hands its arguments to its tool."""
+    script = str(Path(sys.executable).with_name("domain-classifier"))
+    shown = {
+        tool: subprocess.run(
+            [script, tool, "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+        for tool in ("remote", "registry", "report")
+    }
+    assert {"pull", "push"} <= set(shown["remote"].split())
+    assert {"status", "sync"} <= set(shown["registry"].split())
+    assert "--rev" in shown["report"]
+    refused = subprocess.run([script, "registry", "nope"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and "No such command 'nope'" in refused.stderr

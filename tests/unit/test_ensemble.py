@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 
 from domain_classifier.errors import InputError
-from domain_classifier.evaluation.ensemble import ENSEMBLE, EnsembleModel, champion_source
 from domain_classifier.evaluation.selection import (
     REFERENCE,
     EvaluateParams,
     candidate_scores,
+    champion_source,
     champion_summary,
     choose_champion,
 )
-from domain_classifier.families.registry import load_model
+from domain_classifier.models.ensemble import ENSEMBLE, EnsembleModel
+from domain_classifier.models.loading import load_model
 
 TITLES = ["Shampoo Anticaspa 300ml", "Capinha iPhone", "Liquidificador 220v"]
 

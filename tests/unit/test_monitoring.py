@@ -22,10 +22,10 @@ from domain_classifier.data.tables import write_json
 from domain_classifier.demo.generator import generate_batch, generate_catalogue
 from domain_classifier.errors import InputError
 from domain_classifier.evaluation.metrics import summary_metrics
-from domain_classifier.families.registry import load_model
 from domain_classifier.features import files
 from domain_classifier.features.tokenize import TokenizeParams, build_vocabulary
-from domain_classifier.model_store import predict_labels, save_model
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels, save_model
 from domain_classifier.monitoring import statistics as drift
 from domain_classifier.monitoring.batch import summarize_batch
 from domain_classifier.monitoring.checks import compare, run_monitor

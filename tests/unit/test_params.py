@@ -100,7 +100,7 @@ def test_every_param_survives_a_dvc_set_param_rewrite(tmp_path):
     from domain_classifier.monitoring.params import MonitorParams
     from domain_classifier.planning.settings import BudgetParams
     from domain_classifier.serving.predict import PredictParams
-    from domain_classifier.tracking.mlflow_store import MlflowParams
+    from domain_classifier.store.client import MlflowParams
     from stages.demo import DemoParams
     from tests.support.data import ROOT
 

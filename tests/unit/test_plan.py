@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.cost_model import fit, stages_to_run
 from domain_classifier.data.tables import write_json
 from domain_classifier.errors import InputError
 from domain_classifier.families import registry
 from domain_classifier.planning import plan
 from domain_classifier.planning.costs import TERMS, Shape, predict_seconds, work
 from domain_classifier.planning.settings import DERIVED, load_planned
-from domain_classifier.tools.cost_model import fit, stages_to_run
 from tests.support.data import ROOT
 
 SHAPE = Shape(rows=20000, train_rows=14000, domains=32)

@@ -8,8 +8,8 @@ import pytest
 
 from domain_classifier.errors import InputError
 from domain_classifier.families.classical import SklearnTitleModel
-from domain_classifier.families.registry import load_model
-from domain_classifier.model_store import predict_labels
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.saved import predict_labels
 from domain_classifier.progress import RowProgress
 from domain_classifier.serving.predict import (
     ChunkScorer,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from domain_classifier.project import find_project
-from domain_classifier.tracking.mlflow_store import _artifacts_of
+from domain_classifier.store.rebase import _artifacts_of
 
 
 def test_the_project_is_the_nearest_folder_above_holding_dvc_yaml_and_params_yaml(tmp_path):

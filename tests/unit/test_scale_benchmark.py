@@ -9,10 +9,7 @@ import sys
 import pytest
 import yaml
 
-from domain_classifier.errors import InputError
-from domain_classifier.params import load_section
-from domain_classifier.tools.profiles import apply_profile
-from domain_classifier.tools.scale_benchmark import (
+from benchmarks.scale import (
     champion_target,
     error_line,
     parse_sizes,
@@ -21,6 +18,9 @@ from domain_classifier.tools.scale_benchmark import (
     stage_table,
     summary_table,
 )
+from domain_classifier.errors import InputError
+from domain_classifier.params import load_section
+from domain_classifier.tools.profiles import apply_profile
 from tests.support.data import ROOT
 
 
@@ -61,7 +61,7 @@ def test_bad_sizes_are_refused_naming_the_item(text):
 
 def run_cli(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "domain_classifier.tools.scale_benchmark", *args],
+        [sys.executable, "-m", "benchmarks.scale", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -220,7 +220,7 @@ def test_plot_writes_one_png_of_the_finished_sizes(tmp_path):
 
 
 def test_quality_row_carries_the_champions_intervals_and_paired_difference():
-    from domain_classifier.tools.quality_benchmark import quality_row
+    from benchmarks.quality import quality_row
 
     def result(f1, **extra):
         return {"val": {"macro_f1": f1}, "test": {"macro_f1": f1, **extra}}

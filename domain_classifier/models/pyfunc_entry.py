@@ -3,7 +3,7 @@
 from mlflow.models import set_model
 
 from domain_classifier import quiet_tensorflow
-from domain_classifier.serving.pyfunc import TitleClassifier
+from domain_classifier.models.pyfunc import TitleClassifier
 
 # The scoring server and Spark's workers load the model here, outside any command of ours.
 quiet_tensorflow.install()

@@ -1,4 +1,5 @@
-"""The `ensemble` candidate: the families' probabilities averaged with equal weights.
+"""The `ensemble` model: the families' probabilities averaged with equal weights, saved as
+its members' folders.
 
 Equal weights on purpose: weights fitted on validation would make the validation score that
 chooses the champion optimistic for the ensemble alone, and fitting them on out-of-fold train
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from domain_classifier.data.tables import write_json
-from domain_classifier.model_store import META_FILE
+from domain_classifier.models.saved import META_FILE
 
 ENSEMBLE = "ensemble"
 MEMBERS_DIR = "members"
@@ -62,17 +63,3 @@ def save_ensemble(member_dirs: dict[str, Path], labels: list[str], staging: Path
 
 def member_dirs(directory: Path | str, meta: dict) -> list[Path]:
     return [Path(directory) / MEMBERS_DIR / name for name in meta["members"]]
-
-
-def champion_source(family: str, models_dir: Path, members: list[str], scratch: Path) -> Path:
-    """The saved folder select copies into models/champion: the family's own, or for the
-    ensemble one assembled in `scratch` from its members' folders."""
-    if family != ENSEMBLE:
-        return models_dir / family
-    from domain_classifier.model_store import read_meta
-
-    labels = read_meta(models_dir / members[0])["labels"]
-    folder = scratch / ENSEMBLE
-    folder.mkdir()
-    save_ensemble({name: models_dir / name for name in members}, labels, folder)
-    return folder

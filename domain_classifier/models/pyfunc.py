@@ -20,10 +20,11 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from domain_classifier.data.schema import TITLE
-from domain_classifier.families.registry import load_model
-from domain_classifier.serving.predict import (
+from domain_classifier.models.loading import load_model
+from domain_classifier.models.scoring import (
     REVIEW_COLUMN,
-    PredictParams,
+    REVIEW_PRECISION,
+    TOP_K,
     flag_review,
     output_columns,
     review_threshold_of,
@@ -31,8 +32,6 @@ from domain_classifier.serving.predict import (
 )
 
 ARTIFACT = "title_model"
-TOP_K = PredictParams.__dataclass_fields__["top_k"].default
-REVIEW_PRECISION = PredictParams.__dataclass_fields__["review_precision"].default
 
 
 def output_schema(k: int) -> list[tuple[str, str]]:

@@ -21,9 +21,9 @@ from pathlib import Path
 import click
 import yaml
 
+from benchmarks.measure import machine, measure, stage_env
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.params import read_params
-from domain_classifier.tools.measure import machine, measure, stage_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MASTER = "local[2]"
@@ -83,7 +83,7 @@ def register_champions(project: Path, families: list[str]) -> dict[str, str]:
     import mlflow
     from mlflow import MlflowClient
 
-    from domain_classifier.serving.pyfunc import log_title_model
+    from domain_classifier.models.pyfunc import log_title_model
 
     mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
     if mlflow.get_experiment_by_name("spark-benchmark") is None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 import yaml
 
+from benchmarks.measure import measure_stage, write_report
 from domain_classifier.demo.generator import generate_batch
 from domain_classifier.params import read_params
-from domain_classifier.tools.measure import measure_stage, write_report
 
 
 def file_digest(path: Path) -> str:

@@ -18,11 +18,11 @@ import click
 import pyarrow.parquet as pq
 import yaml
 
+from benchmarks.measure import measure_stage, write_report
 from domain_classifier.demo.generator import generate_batch
-from domain_classifier.families.registry import load_model
+from domain_classifier.models.loading import load_model
 from domain_classifier.params import read_params
 from domain_classifier.serving.predict import PredictParams, predict_file
-from domain_classifier.tools.measure import measure_stage, write_report
 
 
 def prepare(sizes: list[int], seed: int, model_dir: str, workdir: Path) -> dict[int, Path]:

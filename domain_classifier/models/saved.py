@@ -1,4 +1,5 @@
-"""One interface for every saved model: raw titles in, domain probabilities out."""
+"""The saved-model interface every family implements: raw titles in, domain probabilities
+out; its meta.json, save and copy."""
 
 from __future__ import annotations
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 from dvc.utils.serialize import modify_yaml
 
-from domain_classifier.tools.measure import machine, stage_env
-from domain_classifier.tools.pipeline_benchmark import point_data_at, run_stage, stage_names
-from domain_classifier.tools.quality_benchmark import CATALOGUES as REAL
-from domain_classifier.tools.quality_benchmark import quality_row, read_optional
+from benchmarks.measure import machine, stage_env
+from benchmarks.pipeline import point_data_at, run_stage, stage_names
+from benchmarks.quality import CATALOGUES as REAL
+from benchmarks.quality import quality_row, read_optional
 
 
 @dataclasses.dataclass(frozen=True)

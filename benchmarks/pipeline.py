@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 import yaml
 
-from domain_classifier.tools.measure import stage_env
+from benchmarks.measure import stage_env
 
 MELI = "../shared/data/meli-beauty-mlb/items.csv"
 

@@ -23,11 +23,11 @@ import click
 import yaml
 from dvc.utils.serialize import modify_yaml
 
+from benchmarks.measure import CommandFailed, measure, stage_env, write_report
+from benchmarks.pipeline import stage_names
+from benchmarks.quality import quality_row, read_optional
 from domain_classifier.errors import InputError
-from domain_classifier.tools.measure import CommandFailed, measure, stage_env, write_report
-from domain_classifier.tools.pipeline_benchmark import stage_names
 from domain_classifier.tools.profiles import apply_profile
-from domain_classifier.tools.quality_benchmark import quality_row, read_optional
 
 DEFAULT_SIZES = "100000x100,300000x300,1000000x1000"
 

@@ -5,7 +5,7 @@ demo catalogues of a few shapes, each family at fixed settings (every derived ke
 so the plan decides nothing), timing each stage that runs. Then fits each stage's three
 coefficients by non-negative least squares on those timings and writes them with every
 measurement and its fitted prediction. Run it on an idle machine of the class the budgets
-are for: `python -m domain_classifier.tools.cost_model` (about 20 minutes on 2 cores).
+are for: `python -m benchmarks.cost_model` (about 20 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import numpy as np
 from dvc.utils.serialize import modify_yaml
 from scipy.optimize import nnls
 
+from benchmarks.measure import machine, stage_env
+from benchmarks.pipeline import run_stage, stage_names
 from domain_classifier.data.tables import read_json, write_json
 from domain_classifier.families import registry
 from domain_classifier.planning.costs import (
@@ -31,8 +33,6 @@ from domain_classifier.planning.costs import (
     work,
 )
 from domain_classifier.planning.plan import costed_settings, features_shape
-from domain_classifier.tools.measure import machine, stage_env
-from domain_classifier.tools.pipeline_benchmark import run_stage, stage_names
 
 ROOT = COEFFICIENTS_FILE.parents[2]  # the project folder the coefficients file is in
 # Settings levels: (max_trials, num_initial_points, cv_folds, tune_rows, max_train_rows).
@@ -166,7 +166,7 @@ def main(out, measurements, only):
         )
     write_json(
         {
-            "command": "python -m domain_classifier.tools.cost_model",
+            "command": "python -m benchmarks.cost_model",
             "machine": measured_on,
             "stages": coefficients,
             "measurements": records,

@@ -20,8 +20,8 @@ import click
 import yaml
 from dvc.utils.serialize import modify_yaml
 
+from benchmarks.pipeline import point_data_at, run_stages
 from domain_classifier.evaluation.selection import REFERENCE
-from domain_classifier.tools.pipeline_benchmark import point_data_at, run_stages
 from domain_classifier.tools.profiles import apply_profile
 
 SHARED = Path("../shared/data")
