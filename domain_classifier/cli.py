@@ -274,6 +274,14 @@ def _require_free(host: str, port: int) -> None:
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
+def _enter_project() -> None:
+    """Work from the project folder, wherever in it (or, with --project, outside it) the
+    command was started."""
+    root = click.get_current_context().meta.get(PROJECT)
+    if root is not None:
+        os.chdir(root)
+
+
 def _delegate(ctx, module: str) -> None:
     """Run the click command `main` of `module` on everything after the command name."""
     importlib.import_module(module).main.main(ctx.args, prog_name=ctx.command_path)
@@ -291,6 +299,7 @@ def report(ctx):
 def remote(ctx):
     """Pull from or push to the default DVC remote the outputs of dvc.lock (`remote pull`,
     `remote push`)."""
+    _enter_project()  # its DVC repo and params.yaml
     _delegate(ctx, "domain_classifier.tools.remote")
 
 
@@ -298,6 +307,7 @@ def remote(ctx):
 @click.pass_context
 def registry(ctx):
     """Compare (`registry status`) or align (`registry sync`) MLflow's @champion with DVC's."""
+    _enter_project()  # its params.yaml, store and models/champion
     _delegate(ctx, "domain_classifier.tools.registry")
 
 
@@ -318,9 +328,7 @@ def _run_tool(command: list[str], own_session: bool = False, **env: str) -> None
     """Become a tool of this environment (signals reach it directly), its bin/ first on PATH;
     with `own_session`, run it as a child that gets each signal once."""
     path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    root = click.get_current_context().meta.get(PROJECT)
-    if root is not None:  # the tool works on the project (dvc repro, the UI's ./mlruns)
-        os.chdir(root)
+    _enter_project()  # the tool works on the project (dvc repro, the UI's ./mlruns)
     sys.stdout.flush()  # exec drops what Python still buffers
     if own_session:
         _run_in_own_session(command, {**os.environ, "PATH": path, **env})

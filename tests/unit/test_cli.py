@@ -44,3 +44,21 @@ def test_operational_tools_are_subcommands_of_the_console_script():
     assert "--rev" in shown["report"]
     refused = subprocess.run([script, "registry", "nope"], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "No such command 'nope'" in refused.stderr
+
+
+def test_registry_works_on_the_project_from_outside_it(tmp_path):
+    """`--project` names the project: its params.yaml and models/champion are the ones read,
+    not the current folder's."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir(), elsewhere.mkdir()
+    for name in ("params.yaml", "dvc.yaml"):
+        (project / name).write_text((ROOT / name).read_text())
+    script = str(Path(sys.executable).with_name("domain-classifier"))
+    done = subprocess.run(
+        [script, "--project", str(project), "registry", "status"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert f"{project / 'models/champion'}: no DVC champion yet" in done.stderr
